@@ -62,6 +62,8 @@ function tsFor(records: readonly PlacedRecord[]): string {
     `export const MAX_NAME_BYTES = ${decl.MAX_NAME_BYTES};`,
     `export const RING_SLOTS = ${decl.RING_SLOTS};`,
     `export const POLICY_SLOTS = ${decl.POLICY_SLOTS};`,
+    `export const EVENT_SLOTS = ${decl.EVENT_SLOTS};`,
+    `export const PRIORITY_CLASSES = ${decl.PRIORITY_CLASSES};`,
     `export const CACHE_LINE = ${CACHE_LINE};`,
     '',
   ];
@@ -70,6 +72,7 @@ function tsFor(records: readonly PlacedRecord[]): string {
     out.push(`// ${r.decl.name} record`);
     out.push(`export const ${p}_BYTES = ${r.size};`);
     out.push(`export const ${p}_I32 = ${r.size / 4};`);
+    if (r.decl === decl.EVENT) out.push(`/** Int32 slots of one packed entry of the event ring. */\nexport const ${p}_ENTRY_I32 = ${decl.EVENT_I32};`);
     for (const f of r.fields) {
       const n = `${p}_${constName(f.decl.name)}`;
       out.push(`export const ${n} = ${f.offset};`);
@@ -111,6 +114,8 @@ function cFor(records: readonly PlacedRecord[]): string {
     `#define RS_MAX_NAME_BYTES ${decl.MAX_NAME_BYTES}`,
     `#define RS_RING_SLOTS ${decl.RING_SLOTS}`,
     `#define RS_POLICY_SLOTS ${decl.POLICY_SLOTS}`,
+    `#define RS_EVENT_SLOTS ${decl.EVENT_SLOTS}`,
+    `#define RS_PRIORITY_CLASSES ${decl.PRIORITY_CLASSES}`,
     '',
   ];
   for (const r of records) {
@@ -185,6 +190,10 @@ export function generate(root: string): Map<string, string> {
   const policy = records.find((r) => r.decl === decl.POLICY);
   if (policy === undefined || policy.size / 4 !== decl.POLICY_SLOTS) {
     throw new Error(`the policy record must be exactly POLICY_SLOTS (${decl.POLICY_SLOTS}) Int32 slots`);
+  }
+  const event = place(decl.EVENT);
+  if (event.fields.reduce((n, f) => n + f.size, 0) !== decl.EVENT_I32 * 4) {
+    throw new Error(`the event record must hold exactly EVENT_I32 (${decl.EVENT_I32}) Int32 slots`);
   }
   const files = new Map<string, string>();
   files.set(join(root, 'src/core/layout.generated.ts'), tsFor(records));

@@ -40,7 +40,7 @@ export interface RecordDecl {
 }
 
 /** Bumped on every change to a record below; attach refuses a slab of another version. */
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2;
 /** "RSLB" read as a little-endian Int32. */
 export const SLAB_MAGIC = 0x424c5352;
 /** Longest endpoint name, in UTF-8 bytes. */
@@ -49,6 +49,12 @@ export const MAX_NAME_BYTES = 200;
 export const RING_SLOTS = 16;
 /** Int32 slots of an encoded policy block (see src/policy/PolicyCodec.ts). */
 export const POLICY_SLOTS = 16;
+/** Entries of the slab's state-change event ring. */
+export const EVENT_SLOTS = 256;
+/** Int32 slots of one event ring entry (the EVENT record). */
+export const EVENT_I32 = 4;
+/** Priority classes of the priority gate (Low, Normal, High, Critical). */
+export const PRIORITY_CLASSES = 4;
 
 export const HEADER: RecordDecl = {
   name: 'header',
@@ -82,7 +88,9 @@ export const HEADER: RecordDecl = {
     { name: 'activeTable', type: 'i32', writers: 'lock holder (rebuild)', readers: 'lock-free lookups', op: 'Atomics.store / Atomics.load', notes: 'Table generation; the active table is generation & 1. A lookup that misses retries if it changed.' },
 
     { name: 'defaultPolicy', type: 'i32', count: POLICY_SLOTS, line: true, writers: 'allocating thread; setDefaultPolicy under the lock', readers: 'registration in any thread', op: 'plain under the lock / plain under the lock', notes: 'The default policy, encoded as in the endpoint record policy block (see PolicyCodec).' },
-    { name: 'defaultRate', type: 'f64', writers: 'as defaultPolicy', readers: 'as defaultPolicy', op: 'plain under the lock', notes: 'Rate of the default policy, tokens per second (Infinity: unlimited).' },
+    { name: 'eventTail', type: 'i32', line: true, writers: 'the thread that made a breaker transition', readers: 'event listeners of every thread', op: 'Atomics.add (claims a sequence number), Atomics.notify / Atomics.load, Atomics.waitAsync', notes: 'Events published so far; entry n lives in events[n % EVENT_SLOTS].' },
+    { name: 'events', type: 'i32', count: EVENT_SLOTS * EVENT_I32, line: true, writers: 'transition winners', readers: 'event listeners', op: 'see the event record', notes: 'Ring of EVENT records.' },
+    { name: 'defaultRate', type: 'f64', line: true, writers: 'as defaultPolicy', readers: 'as defaultPolicy', op: 'plain under the lock', notes: 'Rate of the default policy, tokens per second (Infinity: unlimited).' },
   ],
 };
 
@@ -102,7 +110,7 @@ export const ENDPOINT: RecordDecl = {
     { name: 'limit', type: 'i64', writers: 'token refill in any thread', readers: 'every tryAcquire (low half, plain), token refill', op: 'Atomics.compareExchange on BigInt64 / plain Int32 load of the low half', notes: 'Low half: grants allowed so far, modulo 2^32 (a call is admitted while grants < limit). High half: the limit before the last refill, so limit - high is the batch that is out and not yet charged to the bucket.' },
     { name: 'rotateAt', type: 'i32', time: true, writers: 'window rotation in any thread', readers: 'every tryAcquire', op: 'Atomics.compareExchange / plain load', notes: 'Slab time at which the current window bucket ends.' },
     { name: 'life', type: 'i32', writers: 'register / unregister (under the lock)', readers: 'every handle call', op: 'Atomics.store / plain load', notes: '(generation << 1) | live. A handle whose cached value differs rebinds by name.' },
-    { name: 'waiters', type: 'i32', writers: 'priority gate', readers: 'tryAcquire', op: 'Atomics.add / plain load', notes: 'Calls waiting for a token (reserved for the priority gate).' },
+    { name: 'waiters', type: 'i32', writers: 'priority gate (calls that start or stop waiting)', readers: 'every tryAcquire', op: 'Atomics.add / plain load', notes: 'Calls waiting for a token in any thread. Non-zero sends tryAcquire to the priority check.' },
     { name: 'flags', type: 'i32', writers: 'registration (under the lock)', readers: 'slow paths', op: 'Atomics.store / Atomics.load', notes: 'Bit 0 adaptive, bit 1 unlimited rate.' },
 
     { name: 'failures', type: 'i32', line: true, writers: 'record(ticket, false) in any thread', readers: 'window, stats', op: 'Atomics.add / Atomics.load', notes: 'Failed calls, modulo 2^32.' },
@@ -118,8 +126,15 @@ export const ENDPOINT: RecordDecl = {
     { name: 'nominalRate', type: 'i64', writers: 'registration', readers: 'stats, adjustRate', op: 'Atomics.store / Atomics.load (IEEE bits)', notes: 'Policy rate in tokens per second.' },
     { name: 'rateFactor', type: 'i64', writers: 'adjustRate, breaker transitions (adaptive)', readers: 'stats, adjustRate', op: 'Atomics.store / Atomics.load (IEEE bits)', notes: 'Health factor of the current rate (1 = nominal).' },
 
+    { name: 'waitCounts', type: 'i32', count: PRIORITY_CLASSES, line: true, writers: 'priority gate', readers: 'tryAcquire with waiters, priority gate', op: 'Atomics.add / Atomics.load', notes: 'Waiting calls per priority class (Low, Normal, High, Critical).' },
+    { name: 'waitStamps', type: 'i32', count: PRIORITY_CLASSES, time: true, writers: 'priority gate (every wake-up of a thread with waiters)', readers: 'priority check', op: 'Atomics.store / Atomics.load', notes: 'Last sign of life of each class: a count not refreshed for STALE_WAIT_MS belongs to dead threads and is cleared.' },
+    { name: 'waitedCalls', type: 'i32', writers: 'priority gate', readers: 'stats', op: 'Atomics.add / Atomics.load', notes: 'Calls admitted after waiting, modulo 2^32.' },
+    { name: 'waitedCallsHalfWraps', type: 'i32', writers: 'as grantsHalfWraps', readers: 'stats', op: 'Atomics.add / Atomics.load', notes: 'High part.' },
+    { name: 'waitTotal', type: 'i64', writers: 'priority gate', readers: 'stats', op: 'CAS loop on BigInt64 (IEEE bits of a double) / Atomics.load', notes: 'Milliseconds waited, summed over calls admitted after waiting.' },
+    { name: 'latencyTotal', type: 'i32', writers: 'execute() on completion of a sampled call', readers: 'health monitor', op: 'Atomics.add / Atomics.load', notes: 'Whole milliseconds of sampled completed calls, modulo 2^32 (readers use differences).' },
+    { name: 'latencyCount', type: 'i32', writers: 'execute() on completion of a sampled call', readers: 'health monitor', op: 'Atomics.add / Atomics.load', notes: 'Sampled completed calls, modulo 2^32.' },
     { name: 'policy', type: 'i32', count: POLICY_SLOTS, line: true, writers: 'registration (under the lock)', readers: 'slow paths', op: 'Atomics.store / plain load', notes: 'Policy block: see PolicyCodec for the meaning of each slot. policy[0] is its version.' },
-    { name: 'resetBase', type: 'i64', count: 4, writers: 'resetStats (under the lock)', readers: 'stats', op: 'Atomics.store / Atomics.load on BigInt64 (IEEE bits of a double)', notes: 'Totals (grants, failures, rejectedOpen, rejectedRate) at the last resetStats.' },
+    { name: 'resetBase', type: 'i64', count: 6, writers: 'resetStats (under the lock)', readers: 'stats', op: 'Atomics.store / Atomics.load on BigInt64 (IEEE bits of a double)', notes: 'Totals (grants, failures, rejectedOpen, rejectedRate, waitedCalls, waitTotal) at the last resetStats.' },
 
     { name: 'ringStart', type: 'i32', count: RING_SLOTS, line: true, time: true, writers: 'window rotation', readers: 'window read', op: 'Atomics.store (after the snapshots) / plain load', notes: 'Slab time at which each ring bucket began; a bucket older than the window is ignored.' },
     { name: 'ringGrants', type: 'i32', count: RING_SLOTS, writers: 'window rotation', readers: 'window read', op: 'Atomics.store / plain load', notes: 'grants at the start of each bucket: grants in the window = grants - ringGrants[oldest valid].' },
@@ -165,4 +180,21 @@ export const POLICY: RecordDecl = {
   ],
 };
 
-export const RECORDS: readonly RecordDecl[] = [HEADER, ENDPOINT, POLICY];
+export const EVENT: RecordDecl = {
+  name: 'event',
+  cName: 'rs_event',
+  prefix: 'EV',
+  summary:
+    'One entry of the state-change ring in the header (`events`). The thread whose CAS made a ' +
+    'breaker transition claims a sequence number n from `eventTail`, writes the entry at ' +
+    'n % EVENT_SLOTS and commits it by storing n + 1 in `seq` last. Listeners in every thread ' +
+    'keep their own cursor and deliver entries whose `seq` matches.',
+  fields: [
+    { name: 'seq', type: 'i32', writers: 'transition winner', readers: 'listeners', op: 'Atomics.store (last, commits the entry) / Atomics.load', notes: 'Sequence number + 1 of the event held, 0 before the first.' },
+    { name: 'endpoint', type: 'i32', writers: 'transition winner', readers: 'listeners', op: 'plain before seq / plain after seq', notes: 'Endpoint record index.' },
+    { name: 'change', type: 'i32', writers: 'transition winner', readers: 'listeners', op: 'plain before seq / plain after seq', notes: 'from | to << 8 | (life & 0xffff) << 16.' },
+    { name: 'at', type: 'i32', writers: 'transition winner', readers: 'listeners', op: 'plain before seq / plain after seq', notes: 'Slab time of the transition, modulo 2^32.' },
+  ],
+};
+
+export const RECORDS: readonly RecordDecl[] = [HEADER, ENDPOINT, POLICY, EVENT];

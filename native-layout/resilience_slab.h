@@ -4,11 +4,13 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#define RS_LAYOUT_VERSION 1
+#define RS_LAYOUT_VERSION 2
 #define RS_SLAB_MAGIC 0x424c5352
 #define RS_MAX_NAME_BYTES 200
 #define RS_RING_SLOTS 16
 #define RS_POLICY_SLOTS 16
+#define RS_EVENT_SLOTS 256
+#define RS_PRIORITY_CLASSES 4
 
 /* The first bytes of every slab: identity and geometry (written once by the allocating thread), the shared clock, the registration lock and the default policy. */
 struct rs_header {
@@ -36,10 +38,13 @@ struct rs_header {
   int32_t activeTable;
   uint8_t _pad2[36];
   int32_t defaultPolicy[16];
+  int32_t eventTail;
+  uint8_t _pad3[60];
+  int32_t events[1024];
   double defaultRate;
-  uint8_t _pad3[56];
+  uint8_t _pad4[56];
 };
-_Static_assert(sizeof(struct rs_header) == 320, "rs_header size");
+_Static_assert(sizeof(struct rs_header) == 4480, "rs_header size");
 _Static_assert(offsetof(struct rs_header, magic) == 0, "rs_header.magic");
 _Static_assert(offsetof(struct rs_header, version) == 4, "rs_header.version");
 _Static_assert(offsetof(struct rs_header, capacity) == 8, "rs_header.capacity");
@@ -61,7 +66,9 @@ _Static_assert(offsetof(struct rs_header, freeHead) == 144, "rs_header.freeHead"
 _Static_assert(offsetof(struct rs_header, bumpNext) == 148, "rs_header.bumpNext");
 _Static_assert(offsetof(struct rs_header, activeTable) == 152, "rs_header.activeTable");
 _Static_assert(offsetof(struct rs_header, defaultPolicy) == 192, "rs_header.defaultPolicy");
-_Static_assert(offsetof(struct rs_header, defaultRate) == 256, "rs_header.defaultRate");
+_Static_assert(offsetof(struct rs_header, eventTail) == 256, "rs_header.eventTail");
+_Static_assert(offsetof(struct rs_header, events) == 320, "rs_header.events");
+_Static_assert(offsetof(struct rs_header, defaultRate) == 4416, "rs_header.defaultRate");
 
 /* One per registered endpoint: circuit breaker, rolling window, token bucket, counters, policy and name. The grant counter has a cache line of its own, since every admitted call writes it; the second line holds what every call reads and few calls write. */
 struct rs_endpoint {
@@ -87,18 +94,26 @@ struct rs_endpoint {
   int64_t interval;
   int64_t nominalRate;
   int64_t rateFactor;
+  int32_t waitCounts[4];
+  int32_t waitStamps[4];
+  int32_t waitedCalls;
+  int32_t waitedCallsHalfWraps;
+  int64_t waitTotal;
+  int32_t latencyTotal;
+  int32_t latencyCount;
+  uint8_t _pad2[8];
   int32_t policy[16];
-  int64_t resetBase[4];
-  uint8_t _pad2[32];
+  int64_t resetBase[6];
+  uint8_t _pad3[16];
   int32_t ringStart[16];
   int32_t ringGrants[16];
   int32_t ringFailures[16];
   int32_t nameHash;
   int32_t nameLength;
   uint8_t name[200];
-  uint8_t _pad3[48];
+  uint8_t _pad4[48];
 };
-_Static_assert(sizeof(struct rs_endpoint) == 768, "rs_endpoint size");
+_Static_assert(sizeof(struct rs_endpoint) == 832, "rs_endpoint size");
 _Static_assert(offsetof(struct rs_endpoint, grants) == 0, "rs_endpoint.grants");
 _Static_assert(offsetof(struct rs_endpoint, grantsHalfWraps) == 4, "rs_endpoint.grantsHalfWraps");
 _Static_assert(offsetof(struct rs_endpoint, breaker) == 64, "rs_endpoint.breaker");
@@ -119,14 +134,21 @@ _Static_assert(offsetof(struct rs_endpoint, tat) == 160, "rs_endpoint.tat");
 _Static_assert(offsetof(struct rs_endpoint, interval) == 168, "rs_endpoint.interval");
 _Static_assert(offsetof(struct rs_endpoint, nominalRate) == 176, "rs_endpoint.nominalRate");
 _Static_assert(offsetof(struct rs_endpoint, rateFactor) == 184, "rs_endpoint.rateFactor");
-_Static_assert(offsetof(struct rs_endpoint, policy) == 192, "rs_endpoint.policy");
-_Static_assert(offsetof(struct rs_endpoint, resetBase) == 256, "rs_endpoint.resetBase");
-_Static_assert(offsetof(struct rs_endpoint, ringStart) == 320, "rs_endpoint.ringStart");
-_Static_assert(offsetof(struct rs_endpoint, ringGrants) == 384, "rs_endpoint.ringGrants");
-_Static_assert(offsetof(struct rs_endpoint, ringFailures) == 448, "rs_endpoint.ringFailures");
-_Static_assert(offsetof(struct rs_endpoint, nameHash) == 512, "rs_endpoint.nameHash");
-_Static_assert(offsetof(struct rs_endpoint, nameLength) == 516, "rs_endpoint.nameLength");
-_Static_assert(offsetof(struct rs_endpoint, name) == 520, "rs_endpoint.name");
+_Static_assert(offsetof(struct rs_endpoint, waitCounts) == 192, "rs_endpoint.waitCounts");
+_Static_assert(offsetof(struct rs_endpoint, waitStamps) == 208, "rs_endpoint.waitStamps");
+_Static_assert(offsetof(struct rs_endpoint, waitedCalls) == 224, "rs_endpoint.waitedCalls");
+_Static_assert(offsetof(struct rs_endpoint, waitedCallsHalfWraps) == 228, "rs_endpoint.waitedCallsHalfWraps");
+_Static_assert(offsetof(struct rs_endpoint, waitTotal) == 232, "rs_endpoint.waitTotal");
+_Static_assert(offsetof(struct rs_endpoint, latencyTotal) == 240, "rs_endpoint.latencyTotal");
+_Static_assert(offsetof(struct rs_endpoint, latencyCount) == 244, "rs_endpoint.latencyCount");
+_Static_assert(offsetof(struct rs_endpoint, policy) == 256, "rs_endpoint.policy");
+_Static_assert(offsetof(struct rs_endpoint, resetBase) == 320, "rs_endpoint.resetBase");
+_Static_assert(offsetof(struct rs_endpoint, ringStart) == 384, "rs_endpoint.ringStart");
+_Static_assert(offsetof(struct rs_endpoint, ringGrants) == 448, "rs_endpoint.ringGrants");
+_Static_assert(offsetof(struct rs_endpoint, ringFailures) == 512, "rs_endpoint.ringFailures");
+_Static_assert(offsetof(struct rs_endpoint, nameHash) == 576, "rs_endpoint.nameHash");
+_Static_assert(offsetof(struct rs_endpoint, nameLength) == 580, "rs_endpoint.nameLength");
+_Static_assert(offsetof(struct rs_endpoint, name) == 584, "rs_endpoint.name");
 
 /* A policy as the slab holds it: the Int32 block inside each endpoint record (`policy`) and in the header (`defaultPolicy`). Rates are kept beside it as doubles. */
 struct rs_policy {
@@ -161,5 +183,19 @@ _Static_assert(offsetof(struct rs_policy, burst) == 40, "rs_policy.burst");
 _Static_assert(offsetof(struct rs_policy, classifier) == 44, "rs_policy.classifier");
 _Static_assert(offsetof(struct rs_policy, adaptive) == 48, "rs_policy.adaptive");
 _Static_assert(offsetof(struct rs_policy, rateKind) == 52, "rs_policy.rateKind");
+
+/* One entry of the state-change ring in the header (`events`). The thread whose CAS made a breaker transition claims a sequence number n from `eventTail`, writes the entry at n % EVENT_SLOTS and commits it by storing n + 1 in `seq` last. Listeners in every thread keep their own cursor and deliver entries whose `seq` matches. */
+struct rs_event {
+  int32_t seq;
+  int32_t endpoint;
+  int32_t change;
+  int32_t at;
+  uint8_t _pad0[48];
+};
+_Static_assert(sizeof(struct rs_event) == 64, "rs_event size");
+_Static_assert(offsetof(struct rs_event, seq) == 0, "rs_event.seq");
+_Static_assert(offsetof(struct rs_event, endpoint) == 4, "rs_event.endpoint");
+_Static_assert(offsetof(struct rs_event, change) == 8, "rs_event.change");
+_Static_assert(offsetof(struct rs_event, at) == 12, "rs_event.at");
 
 #endif

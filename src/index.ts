@@ -1,22 +1,38 @@
-export { BreakerState, Rejection } from './breaker/BreakerState.js';
+export type { BreakerState as BreakerStateValue } from './breaker/BreakerState.js';
+export { BREAKER_STATE_NAMES, BreakerState, Rejection } from './breaker/BreakerState.js';
+export { MAX_NAME_BYTES } from './core/layout.generated.js';
 export { ManualClock } from './core/ManualClock.js';
 export type { ClockKind, SharedClock } from './core/SharedClock.js';
-export { MAX_CAPACITY, DEFAULT_CAPACITY } from './core/Slab.js';
 export type { SlabHandle } from './core/Slab.js';
-export { MAX_NAME_BYTES } from './core/layout.generated.js';
+export { DEFAULT_CAPACITY, MAX_CAPACITY } from './core/Slab.js';
 export { CapacityError, isCapacityError } from './errors/CapacityError.js';
+export { CircuitOpenError, isCircuitOpenError } from './errors/CircuitOpenError.js';
 export { EndpointNameError, isEndpointNameError } from './errors/EndpointNameError.js';
-export { isResilienceError, ResilienceError } from './errors/ResilienceError.js';
+export { isRateLimitError, RateLimitError } from './errors/RateLimitError.js';
 export type { ResilienceErrorCode, ResilienceErrorJSON } from './errors/ResilienceError.js';
+export { isResilienceError, ResilienceError } from './errors/ResilienceError.js';
+export { isResilienceTimeoutError, ResilienceTimeoutError } from './errors/ResilienceTimeoutError.js';
+export { reviveResilienceError } from './errors/revive.js';
 export { isSlabAttachError, SlabAttachError } from './errors/SlabAttachError.js';
+export { healthFactor, STATE_RATE_FACTORS } from './limiter/AdaptiveRate.js';
+export { classOf, Priority } from './limiter/PriorityGate.js';
 export type { FailureClassifier } from './policy/classifiers.js';
 export { isNetworkError, registerClassifier } from './policy/classifiers.js';
 export type { Duration } from './policy/duration.js';
 export { parseDuration } from './policy/duration.js';
 export type { Policy } from './policy/Policy.js';
 export { validatePolicy } from './policy/Policy.js';
+export { PolicyBuilder } from './policy/PolicyBuilder.js';
 export type { PresetName } from './policy/PolicyPresets.js';
 export { PolicyPresets } from './policy/PolicyPresets.js';
 export type { EndpointHandle } from './service/EndpointHandle.js';
-export type { ResilienceServiceOptions } from './service/ResilienceService.js';
+export type { Health, HealthListener, HealthMonitorOptions, HealthSource } from './service/health.js';
+export type {
+  MetricsUpdateCallback,
+  ResilienceEvents,
+  ResilienceServiceOptions,
+  StateChangeEvent,
+  Subscription,
+} from './service/ResilienceService.js';
 export { ResilienceService } from './service/ResilienceService.js';
+export type { BreakerStatistics, EndpointStats, LimiterMetrics } from './service/stats.js';

@@ -81,6 +81,8 @@ export class SharedClock {
       const crossed = Math.floor(next / 2 ** 31) - Math.floor(cur / 2 ** 31);
       if (crossed !== 0) Atomics.add(i32, H_NOW_HALF_WRAPS_I32, crossed);
       this.#maybeSweep(next);
+      // Calls waiting on a manual clock (token waits, timeouts) wake on this.
+      if (Atomics.load(i32, H_CLOCK_KIND_I32) === CLOCK_MANUAL) Atomics.notify(i32, H_NOW_I32);
     }
   }
 

@@ -41,3 +41,12 @@ export function halvesOf(word: bigint): [lo: number, hi: number] {
 export function wordOf(lo: number, hi: number): bigint {
   return BigInt.asIntN(64, (BigInt(hi | 0) << 32n) | BigInt(lo >>> 0));
 }
+
+/** Adds `delta` to a double kept in a 64-bit word (CAS loop); returns the new value. */
+export function addF64(i64: BigInt64Array, index: number, delta: number): number {
+  for (;;) {
+    const cur = loadF64(i64, index);
+    const next = cur + delta;
+    if (casF64(i64, index, cur, next)) return next;
+  }
+}

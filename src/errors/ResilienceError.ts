@@ -5,7 +5,8 @@ export type ResilienceErrorCode =
   | 'TIMEOUT'
   | 'CAPACITY'
   | 'SLAB_ATTACH'
-  | 'ENDPOINT_NAME';
+  | 'ENDPOINT_NAME'
+  | 'CONFIG';
 
 /** The plain-object form of a {@link ResilienceError}, as it crosses `postMessage`. */
 export interface ResilienceErrorJSON {
@@ -34,8 +35,14 @@ export class ResilienceError extends Error {
     Object.defineProperty(this, BRAND, { value: true });
   }
 
+  /** A plain object that survives structured cloning; `reviveResilienceError` turns it back into an error. */
   toJSON(): ResilienceErrorJSON {
-    return { name: this.name, code: this.code, message: this.message, endpoint: this.endpoint };
+    const extra: Record<string, unknown> = {};
+    for (const key of Object.keys(this)) {
+      const v = (this as unknown as Record<string, unknown>)[key];
+      if (key !== 'code' && key !== 'endpoint' && (typeof v === 'number' || typeof v === 'string')) extra[key] = v;
+    }
+    return { ...extra, name: this.name, code: this.code, message: this.message, endpoint: this.endpoint };
   }
 }
 

@@ -1,6 +1,7 @@
 import {
   applyBreaker,
   type BreakerState,
+  generationOf,
   isTrialTicket,
   NO_CHANGE,
   nextOnAcquire,
@@ -9,15 +10,17 @@ import {
   nextOnWindow,
   Rejection,
   ticketGeneration,
-  generationOf,
   ticketOf,
 } from '../breaker/BreakerState.js';
+import { addF64 } from '../core/atomic64.js';
 import {
   EP_BREAKER_I32,
   EP_FAILURES_HALF_WRAPS_I32,
   EP_FAILURES_I32,
   EP_GRANTS_HALF_WRAPS_I32,
   EP_GRANTS_I32,
+  EP_LATENCY_COUNT_I32,
+  EP_LATENCY_TOTAL_I32,
   EP_LIFE_I32,
   EP_LIMIT_I32,
   EP_POLICY_I32,
@@ -26,6 +29,10 @@ import {
   EP_REJECTED_RATE_HALF_WRAPS_I32,
   EP_REJECTED_RATE_I32,
   EP_ROTATE_AT_I32,
+  EP_WAIT_TOTAL_I64,
+  EP_WAITED_CALLS_HALF_WRAPS_I32,
+  EP_WAITED_CALLS_I32,
+  EP_WAITERS_I32,
   H_NOW_I32,
   POL_MIN_REQUESTS_I32,
   POL_SUCCESSES_I32,
@@ -33,19 +40,26 @@ import {
   POL_TRIALS_I32,
 } from '../core/layout.generated.js';
 import { crossesHalf, wideIncrement } from '../core/wide.js';
-import { refill } from '../limiter/TokenBucket.js';
+import { classOf, enterGate, higherWaiting, leaveGate, mayPass, Priority, touchGate, WAIT_HEARTBEAT_MS } from '../limiter/PriorityGate.js';
+import { msUntilToken, refill } from '../limiter/TokenBucket.js';
 import { readWindow, resetWindow, rotate, type WindowCounts } from '../window/RollingWindow.js';
 import type { EndpointCore } from './EndpointCore.js';
+import { waitChange } from './sleep.js';
+
+interface LocalWaiter {
+  readonly cls: number;
+}
 
 /**
  * The hot path of one endpoint, for one thread: `tryAcquire` before a call, `record` after it.
  * Both are synchronous and allocate nothing. Get one with `resilience.endpoint(name)`; it stays
  * valid across unregister / register (it rebinds by name) and is cheap to keep.
  *
- * Cost of an admitted call on a CLOSED circuit: five plain Int32 loads (liveness, clock, breaker,
- * window rotation time, token limit) and one `Atomics.compareExchange` (the grant, which is also
- * the call count). `record(ticket, true)` on a CLOSED ticket touches no shared memory; a failure
- * is one `Atomics.add` plus a read of the window.
+ * Cost of an admitted call on a CLOSED circuit with nobody waiting: six plain Int32 loads
+ * (liveness, clock, breaker, waiters, window rotation time, token limit) and one
+ * `Atomics.compareExchange` (the grant, which is also the call count). `record(ticket, true)` on
+ * a CLOSED ticket touches no shared memory; a failure is one `Atomics.add` plus a read of the
+ * window (O(buckets) plain loads).
  */
 export class EndpointHandle {
   /** The endpoint's name. */
@@ -53,6 +67,9 @@ export class EndpointHandle {
   readonly #core: EndpointCore;
   readonly #i32: Int32Array;
   readonly #window: WindowCounts = { total: 0, failures: 0 };
+  /** Calls of this thread waiting for a token, per class, in arrival order. */
+  readonly #queues: LocalWaiter[][] = [[], [], [], []];
+  #kick: { promise: Promise<void>; resolve: () => void } = kickPair();
   #base = 0;
   #index = 0;
   #life = -1;
@@ -65,18 +82,31 @@ export class EndpointHandle {
     this.#bind();
   }
 
+  /** @internal Record index of the endpoint (changes if it is unregistered and registered again). */
+  get index(): number {
+    this.#live();
+    return this.#index;
+  }
+
   /**
-   * Asks to make one call. Returns a ticket (>= 0) to pass to {@link record}, or a negative
-   * rejection: `Rejection.CircuitOpen` (-1, the circuit is open: do not call) or
-   * `Rejection.RateLimited` (-2, no token now). A rejection needs no `record`.
+   * Asks to make one call now. Returns a ticket (>= 0) to pass to {@link record}, or a negative
+   * rejection: `Rejection.CircuitOpen` (-1: the circuit is open, do not call) or
+   * `Rejection.RateLimited` (-2: no token now, or calls of this priority or higher are waiting).
+   * A rejection needs no `record`.
+   *
+   * @param priority 0..255 (see `Priority`); it matters only while calls are waiting.
    */
-  tryAcquire(_priority?: number): number {
+  tryAcquire(priority: number = Priority.Normal): number {
     const m = this.#i32;
     const base = this.#base;
-    if (m[base + EP_LIFE_I32] !== this.#life) return this.#rebind() ? this.tryAcquire(_priority) : Rejection.CircuitOpen;
+    if (m[base + EP_LIFE_I32] !== this.#life) {
+      this.#bind();
+      return this.tryAcquire(priority);
+    }
     const now = m[H_NOW_I32] as number;
     const lo = m[base + EP_BREAKER_I32] as number;
-    if ((lo & 3) !== 0) return this.#acquireNotClosed(now);
+    if ((lo & 3) !== 0) return this.#acquireNotClosed(now, true);
+    if (m[base + EP_WAITERS_I32] !== 0 && !mayPass(m, base, classOf(priority), now)) return this.#rejectRate();
     if (((now - (m[base + EP_ROTATE_AT_I32] as number)) | 0) >= 0) rotate(m, base, now, this.#core.clock.now());
     const g = m[base + EP_GRANTS_I32] as number;
     if (((g - (m[base + EP_LIMIT_I32] as number)) | 0) < 0 && Atomics.compareExchange(m, base + EP_GRANTS_I32, g, (g + 1) | 0) === g) {
@@ -123,8 +153,87 @@ export class EndpointHandle {
 
   /** The breaker's state now. */
   get state(): BreakerState {
-    if (this.#i32[this.#base + EP_LIFE_I32] !== this.#life) this.#rebind();
+    this.#live();
     return ((this.#i32[this.#base + EP_BREAKER_I32] as number) & 3) as BreakerState;
+  }
+
+  /**
+   * @internal After a tryAcquireQuiet that found no token: waits for one, by priority across all
+   * threads (FIFO within a priority in this thread), until slab time `deadline`. Resolves with a
+   * ticket, `Rejection.CircuitOpen`, or `Rejection.RateLimited` when the deadline passed (a
+   * timed-out waiter takes no token). `waited` receives the slab milliseconds spent waiting.
+   */
+  async waitForToken(priority: number, deadline: number, waited: { ms: number }): Promise<number> {
+    const core = this.#core;
+    const m = this.#i32;
+    const cls = classOf(priority);
+    const me: LocalWaiter = { cls };
+    const queue = this.#queues[cls] as LocalWaiter[];
+    queue.push(me);
+    const start = core.clock.now();
+    let base = this.#base;
+    enterGate(m, base, cls, m[H_NOW_I32] as number);
+    try {
+      for (;;) {
+        if (m[base + EP_LIFE_I32] !== this.#life) {
+          leaveGate(m, base, cls);
+          this.#bind();
+          base = this.#base;
+          enterGate(m, base, cls, m[H_NOW_I32] as number);
+        }
+        core.clock.refresh();
+        const nowAbs = core.clock.now();
+        const now = m[H_NOW_I32] as number;
+        touchGate(m, base, cls, now);
+        if (queue[0] === me && !this.#localHigher(cls) && !higherWaiting(m, base, cls, now)) {
+          const ticket = this.#acquireInner(false);
+          if (ticket !== Rejection.RateLimited) {
+            waited.ms = nowAbs - start;
+            if (ticket >= 0 && waited.ms > 0) {
+              wideIncrement(m, base + EP_WAITED_CALLS_I32, base + EP_WAITED_CALLS_HALF_WRAPS_I32);
+              addF64(core.slab.i64, (base >>> 1) + EP_WAIT_TOTAL_I64, waited.ms);
+            }
+            return ticket;
+          }
+        }
+        if (nowAbs >= deadline) {
+          waited.ms = nowAbs - start;
+          wideIncrement(m, base + EP_REJECTED_RATE_I32, base + EP_REJECTED_RATE_HALF_WRAPS_I32);
+          return Rejection.RateLimited;
+        }
+        const manual = core.clock.kind === 'manual';
+        const untilToken = msUntilToken(m, core.slab.i64, base, nowAbs);
+        const pause = manual ? WAIT_HEARTBEAT_MS : Math.max(1, Math.min(untilToken, deadline - nowAbs, WAIT_HEARTBEAT_MS));
+        const kick = this.#kick.promise;
+        const sleeps = [kick, waitChange(m, base + EP_WAITERS_I32, m[base + EP_WAITERS_I32] as number, pause)];
+        if (manual) sleeps.push(waitChange(m, H_NOW_I32, now, pause));
+        await Promise.race(sleeps);
+      }
+    } finally {
+      queue.splice(queue.indexOf(me), 1);
+      leaveGate(m, base, cls);
+      const kick = this.#kick;
+      this.#kick = kickPair();
+      kick.resolve();
+    }
+  }
+
+  /** @internal Adds a completed call's latency (whole slab ms) to the endpoint's sampled totals. */
+  recordLatency(ms: number): void {
+    const base = this.#base;
+    Atomics.add(this.#i32, base + EP_LATENCY_TOTAL_I32, ms | 0);
+    Atomics.add(this.#i32, base + EP_LATENCY_COUNT_I32, 1);
+  }
+
+  /**
+   * @internal tryAcquire that does not count a rate rejection (the caller will wait instead).
+   */
+  tryAcquireQuiet(priority: number): number {
+    return this.#tryAcquireQuiet(priority);
+  }
+
+  #live(): void {
+    if (this.#i32[this.#base + EP_LIFE_I32] !== this.#life) this.#bind();
   }
 
   #bind(): void {
@@ -134,10 +243,31 @@ export class EndpointHandle {
     this.#life = life;
   }
 
-  /** The record was unregistered or reused: find (or register) the name again. */
-  #rebind(): boolean {
-    this.#bind();
-    return true;
+  #localHigher(cls: number): boolean {
+    for (let c = cls + 1; c < this.#queues.length; c++) if ((this.#queues[c] as LocalWaiter[]).length > 0) return true;
+    return false;
+  }
+
+  /** tryAcquire without counting a rate rejection (the caller is about to wait). */
+  #tryAcquireQuiet(priority: number): number {
+    this.#live();
+    const now = this.#i32[H_NOW_I32] as number;
+    if (this.#i32[this.#base + EP_WAITERS_I32] !== 0 && !mayPass(this.#i32, this.#base, classOf(priority), now)) {
+      return ((this.#i32[this.#base + EP_BREAKER_I32] as number) & 3) === 0 ? Rejection.RateLimited : this.#acquireNotClosed(now, false);
+    }
+    return this.#acquireInner(false);
+  }
+
+  /** Admission ignoring the priority gate (the caller has checked it). */
+  #acquireInner(countRateRejection: boolean): number {
+    const m = this.#i32;
+    const base = this.#base;
+    const now = m[H_NOW_I32] as number;
+    const lo = m[base + EP_BREAKER_I32] as number;
+    if ((lo & 3) !== 0) return this.#acquireNotClosed(now, countRateRejection);
+    if (((now - (m[base + EP_ROTATE_AT_I32] as number)) | 0) >= 0) rotate(m, base, now, this.#core.clock.now());
+    if (this.#takeTokenSlow()) return ticketOf(lo, false);
+    return countRateRejection ? this.#rejectRate() : Rejection.RateLimited;
   }
 
   #takeTokenSlow(): boolean {
@@ -171,31 +301,31 @@ export class EndpointHandle {
   }
 
   /** OPEN or HALF_OPEN: reject, or take a trial permit (and then a token). */
-  #acquireNotClosed(now: number): number {
+  #acquireNotClosed(now: number, countRateRejection: boolean): number {
     const m = this.#i32;
     const base = this.#base;
     const core = this.#core;
     if (core.slab.passThrough) {
       // Pass-through never opens; a state left from before cannot block either.
-      return this.#takeTokenSlow() ? ticketOf(m[base + EP_BREAKER_I32] as number, false) : this.#rejectRate();
+      if (this.#takeTokenSlow()) return ticketOf(m[base + EP_BREAKER_I32] as number, false);
+      return countRateRejection ? this.#rejectRate() : Rejection.RateLimited;
     }
     const maxTrials = m[base + EP_POLICY_I32 + POL_TRIALS_I32] as number;
     const lo = m[base + EP_BREAKER_I32] as number;
     if (nextOnAcquire(lo, m[base + EP_BREAKER_I32 + 1] as number, now, maxTrials) === NO_CHANGE) return this.#rejectOpen();
     core.clock.refresh();
     const at = core.clock.wrapped();
-    let admitted = 0;
+    let admitted = NO_CHANGE;
     const from = applyBreaker(m, core.slab.i64, base, at, (cur, hi) => {
-      const next = nextOnAcquire(cur, hi, at, maxTrials);
-      admitted = next;
-      return next;
+      admitted = nextOnAcquire(cur, hi, at, maxTrials);
+      return admitted;
     });
     if (from === NO_CHANGE) return this.#rejectOpen();
     if (generationOf(admitted) !== generationOf(from)) core.transitioned(this.#index, from, admitted, at);
     const ticket = ticketOf(admitted, true);
     if (this.#takeTokenSlow()) return ticket;
     applyBreaker(m, core.slab.i64, base, at, (cur) => nextOnTrialReturn(cur, ticket));
-    return this.#rejectRate();
+    return countRateRejection ? this.#rejectRate() : Rejection.RateLimited;
   }
 
   #trialResult(ticket: number, ok: boolean): void {
@@ -218,4 +348,12 @@ export class EndpointHandle {
       core.transitioned(this.#index, from, to, now);
     }
   }
+}
+
+function kickPair(): { promise: Promise<void>; resolve: () => void } {
+  let resolve: () => void = () => {};
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
 }

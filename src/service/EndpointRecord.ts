@@ -7,7 +7,6 @@ import {
   EP_GRANTS_HALF_WRAPS_I32,
   EP_GRANTS_I32,
   EP_I32,
-  EP_INTERVAL_I64,
   EP_LIFE_I32,
   EP_NOMINAL_RATE_I64,
   EP_POLICY_I32,
@@ -19,6 +18,9 @@ import {
   EP_RESET_BASE_I64,
   EP_TAT_I64,
   EP_TRANSITIONS_I32,
+  EP_WAIT_TOTAL_I64,
+  EP_WAITED_CALLS_HALF_WRAPS_I32,
+  EP_WAITED_CALLS_I32,
   POL_VERSION_I32,
 } from '../core/layout.generated.js';
 import type { Slab } from '../core/Slab.js';
@@ -27,12 +29,8 @@ import { BreakerState, packLow } from '../breaker/BreakerState.js';
 import { resetWindow } from '../window/RollingWindow.js';
 import type { Policy } from '../policy/Policy.js';
 import { encodePolicy } from '../policy/PolicyCodec.js';
+import { applyRate, FLAG_ADAPTIVE, FLAG_UNLIMITED } from '../limiter/AdaptiveRate.js';
 
-export const FLAG_ADAPTIVE = 1;
-export const FLAG_UNLIMITED = 2;
-
-/** Milliseconds per token at `rate` tokens per second (0: unlimited). */
-export const intervalFor = (rate: number): number => (rate === Number.POSITIVE_INFINITY ? 0 : 1000 / rate);
 
 /**
  * Writes a fresh endpoint into record `index` (called under the registration lock, before the
@@ -66,8 +64,7 @@ function writePolicy(slab: Slab, index: number, policy: Policy, version: number)
   const flags = (policy.adaptive ? FLAG_ADAPTIVE : 0) | (policy.rate === Number.POSITIVE_INFINITY ? FLAG_UNLIMITED : 0);
   Atomics.store(i32, base + EP_FLAGS_I32, flags);
   storeF64(slab.i64, (base >>> 1) + EP_NOMINAL_RATE_I64, policy.rate);
-  const factor = loadF64(slab.i64, (base >>> 1) + EP_RATE_FACTOR_I64);
-  storeF64(slab.i64, (base >>> 1) + EP_INTERVAL_I64, intervalFor(policy.adaptive ? policy.rate * factor : policy.rate));
+  applyRate(i32, slab.i64, base);
   encodePolicy(policy, i32, base + EP_POLICY_I32, version);
 }
 
@@ -78,7 +75,22 @@ export interface EndpointTotals {
   rejectedOpen: number;
   rejectedRate: number;
   transitions: number;
+  /** Calls admitted after waiting for a token. */
+  waited: number;
+  /** Milliseconds those calls waited, summed. */
+  waitMs: number;
 }
+
+/** Fresh zeroed totals. */
+export const emptyTotals = (): EndpointTotals => ({
+  admitted: 0,
+  failures: 0,
+  rejectedOpen: 0,
+  rejectedRate: 0,
+  transitions: 0,
+  waited: 0,
+  waitMs: 0,
+});
 
 /** Raw lifetime counters (not adjusted for resets). */
 export function readRawTotals(slab: Slab, index: number, out: EndpointTotals): EndpointTotals {
@@ -89,6 +101,8 @@ export function readRawTotals(slab: Slab, index: number, out: EndpointTotals): E
   out.rejectedOpen = wideRead(i32, base + EP_REJECTED_OPEN_I32, base + EP_REJECTED_OPEN_HALF_WRAPS_I32);
   out.rejectedRate = wideRead(i32, base + EP_REJECTED_RATE_I32, base + EP_REJECTED_RATE_HALF_WRAPS_I32);
   out.transitions = Atomics.load(i32, base + EP_TRANSITIONS_I32) >>> 0;
+  out.waited = wideRead(i32, base + EP_WAITED_CALLS_I32, base + EP_WAITED_CALLS_HALF_WRAPS_I32);
+  out.waitMs = loadF64(slab.i64, (base >>> 1) + EP_WAIT_TOTAL_I64);
   return out;
 }
 
@@ -100,15 +114,19 @@ export function readTotals(slab: Slab, index: number, out: EndpointTotals): Endp
   out.failures -= loadF64(slab.i64, at + 1);
   out.rejectedOpen -= loadF64(slab.i64, at + 2);
   out.rejectedRate -= loadF64(slab.i64, at + 3);
+  out.waited -= loadF64(slab.i64, at + 4);
+  out.waitMs -= loadF64(slab.i64, at + 5);
   return out;
 }
 
 /** Makes the current totals the zero of readTotals (under the registration lock). */
 export function resetTotals(slab: Slab, index: number): void {
-  const raw = readRawTotals(slab, index, { admitted: 0, failures: 0, rejectedOpen: 0, rejectedRate: 0, transitions: 0 });
+  const raw = readRawTotals(slab, index, emptyTotals());
   const at = (slab.endpointBase32(index) >>> 1) + EP_RESET_BASE_I64;
   storeF64(slab.i64, at, raw.admitted);
   storeF64(slab.i64, at + 1, raw.failures);
   storeF64(slab.i64, at + 2, raw.rejectedOpen);
   storeF64(slab.i64, at + 3, raw.rejectedRate);
+  storeF64(slab.i64, at + 4, raw.waited);
+  storeF64(slab.i64, at + 5, raw.waitMs);
 }

@@ -1,17 +1,67 @@
+import { EventEmitter } from 'node:events';
+// biome-ignore lint/style/useImportType: typed-emitter needs this form under NodeNext
+import type TE from 'typed-emitter';
+import { BreakerState, Rejection } from '../breaker/BreakerState.js';
 import { encodeName, EndpointTable } from '../core/EndpointTable.js';
-import { H_DEFAULT_POLICY_I32, H_DEFAULT_RATE_I64, H_NOW_I32, POL_VERSION_I32 } from '../core/layout.generated.js';
+import {
+  EP_BREAKER_I32,
+  EP_LIFE_I32,
+  EP_NOMINAL_RATE_I64,
+  EP_POLICY_I32,
+  H_DEFAULT_POLICY_I32,
+  H_DEFAULT_RATE_I64,
+  H_NOW_I32,
+  POL_CLASSIFIER_I32,
+} from '../core/layout.generated.js';
 import type { ManualClock } from '../core/ManualClock.js';
 import { SharedClock } from '../core/SharedClock.js';
 import { Slab, type SlabHandle } from '../core/Slab.js';
 import { startTicking, stopTicking } from '../core/Ticker.js';
-import { classifierName } from '../policy/classifiers.js';
+import { loadF64 } from '../core/atomic64.js';
+import { CircuitOpenError } from '../errors/CircuitOpenError.js';
+import { RateLimitError } from '../errors/RateLimitError.js';
+import { ResilienceTimeoutError } from '../errors/ResilienceTimeoutError.js';
+import { adjustHealth, applyRate, checkHealth, currentRate } from '../limiter/AdaptiveRate.js';
+import { checkPriority, Priority } from '../limiter/PriorityGate.js';
+import { classifierById, classifierName } from '../policy/classifiers.js';
+import { type Duration, parseDuration } from '../policy/duration.js';
 import { type Policy, validatePolicy } from '../policy/Policy.js';
 import { decodePolicy, encodePolicy } from '../policy/PolicyCodec.js';
 import { PolicyPresets } from '../policy/PolicyPresets.js';
+import { readWindow } from '../window/RollingWindow.js';
 import type { EndpointCore } from './EndpointCore.js';
 import { EndpointHandle } from './EndpointHandle.js';
-import { initRecord, replacePolicy } from './EndpointRecord.js';
-import { EP_LIFE_I32 } from '../core/layout.generated.js';
+import { emptyTotals, initRecord, readTotals, replacePolicy, resetTotals } from './EndpointRecord.js';
+import { environmentMode } from './environment.js';
+import { EventCursor, publishEvent, type RingEvent } from './EventRing.js';
+import { HealthMonitor, type HealthMonitorOptions, type HealthSource, subscribeHealth } from './health.js';
+import { waitChange } from './sleep.js';
+import { type BreakerStatistics, type EndpointStats, type LimiterMetrics, limiterMetrics, ratio } from './stats.js';
+
+type TypedEmitter<T extends TE.EventMap> = TE.default<T>;
+
+/** A breaker state change, delivered to listeners in every thread that listens. */
+export interface StateChangeEvent {
+  readonly endpoint: string;
+  readonly from: BreakerState;
+  readonly to: BreakerState;
+  /** Slab time of the change, ms (see `service.clock.now()`). */
+  readonly at: number;
+}
+
+/** Typed events of a service (`service.events`). */
+export type ResilienceEvents = {
+  stateChange: (event: StateChangeEvent) => void;
+};
+
+/** The specification's metrics callback. */
+export type MetricsUpdateCallback = (endpoint: string, state: BreakerState, metrics: LimiterMetrics) => void;
+
+/** A subscription; dispose it to stop. */
+export interface Subscription {
+  dispose(): void;
+  [Symbol.dispose](): void;
+}
 
 /** Options of a new {@link ResilienceService}. */
 export interface ResilienceServiceOptions {
@@ -21,14 +71,37 @@ export interface ResilienceServiceOptions {
   readonly clock?: ManualClock;
   /** Pass-through: nothing is broken or limited, statistics are still counted. @default false */
   readonly passThrough?: boolean;
+  /**
+   * Where the BUILDER_*_RESILIENCE switches are read, or false to ignore them.
+   * @default process.env
+   */
+  readonly env?: Readonly<Record<string, string | undefined>> | false;
+  /** How often `onMetricsUpdate` is called for endpoints with new activity, ms. @default 1000 */
+  readonly metricsIntervalMs?: number;
 }
 
 const ATTACH = Symbol('attach');
+const NEVER_ABORTED = new AbortController().signal;
+/** One completed call in this many records its latency (the mean is unbiased; the cost is not paid per call). */
+const LATENCY_SAMPLE = 16;
+/** Event listeners drain the shared ring this often, ms. */
+const EVENT_POLL_MS = 10;
+
+function subscription(stop: () => void): Subscription {
+  let done = false;
+  const dispose = (): void => {
+    if (done) return;
+    done = true;
+    stop();
+  };
+  return { dispose, [Symbol.dispose]: dispose };
+}
 
 /**
- * Circuit breakers and rate limiters for every remote endpoint of a build, shared by all the
- * threads of the process. The thread that constructs the service owns its slab; other threads
- * get the same state with {@link ResilienceService.attach}(`service.handle`).
+ * Circuit breakers, rate limiters, adaptive rates and priority waiting for every remote endpoint
+ * of a build, shared by all the threads of the process. The thread that constructs the service
+ * owns its slab; other threads get the same state with
+ * {@link ResilienceService.attach}(`service.handle`) — every call below works the same there.
  */
 export class ResilienceService {
   readonly #slab: Slab;
@@ -37,26 +110,39 @@ export class ResilienceService {
   readonly #handles = new Map<string, EndpointHandle>();
   readonly #core: EndpointCore;
   readonly #ticking: boolean;
+  readonly #raw = new EventEmitter();
+  readonly #emitter = this.#raw as TypedEmitter<ResilienceEvents>;
+  readonly #metricsIntervalMs: number;
+  #cursor: EventCursor | undefined;
+  #poller: ReturnType<typeof setInterval> | undefined;
+  #onMetricsUpdate: MetricsUpdateCallback | undefined;
+  #lastMetrics = new Map<number, number>();
+  #lastMetricsAt = 0;
+  #latencySample = 0;
   #closed = false;
 
   /**
-   * @param defaultPolicy applied to endpoints used before they are registered.
+   * @param defaultPolicy applied to endpoints used before they are registered
+   *   (BUILDER_STRICT_RESILIENCE / BUILDER_RELAXED_RESILIENCE replace it).
    * @default PolicyPresets.standard()
    */
   constructor(defaultPolicy?: Policy, options?: ResilienceServiceOptions);
   /** @internal */
   constructor(defaultPolicy: typeof ATTACH, slab: Slab);
   constructor(defaultPolicy: Policy | typeof ATTACH = PolicyPresets.standard(), options: ResilienceServiceOptions | Slab = {}) {
+    let metricsIntervalMs = 1000;
     if (defaultPolicy === ATTACH) {
       this.#slab = options as Slab;
       this.#clock = new SharedClock(this.#slab);
       this.#ticking = false;
     } else {
       const opts = options as ResilienceServiceOptions;
-      const policy = validatePolicy(defaultPolicy);
+      const mode = opts.env === false ? { passThrough: false, defaultPreset: undefined } : environmentMode(opts.env ?? process.env);
+      const policy = validatePolicy(mode.defaultPreset === undefined ? defaultPolicy : PolicyPresets[mode.defaultPreset]());
+      if (opts.metricsIntervalMs !== undefined) metricsIntervalMs = parseDuration(opts.metricsIntervalMs, 'metricsIntervalMs');
       const slab = Slab.allocate({
         ...(opts.capacity === undefined ? {} : { capacity: opts.capacity }),
-        passThrough: opts.passThrough === true,
+        passThrough: opts.passThrough === true || mode.passThrough,
       });
       this.#slab = slab;
       this.#clock = new SharedClock(slab);
@@ -68,15 +154,16 @@ export class ResilienceService {
         opts.clock.bindTo(this.#clock);
         this.#ticking = false;
       }
-      writeDefaultPolicy(slab, policy, 1);
+      slab.f64[H_DEFAULT_RATE_I64] = policy.rate;
+      encodePolicy(policy, slab.i32, H_DEFAULT_POLICY_I32, 1);
     }
+    this.#metricsIntervalMs = metricsIntervalMs;
     this.#table = new EndpointTable(this.#slab);
     const slab = this.#slab;
     const table = this.#table;
-    const clock = this.#clock;
     this.#core = {
       slab,
-      clock,
+      clock: this.#clock,
       table,
       bind: (name) => {
         const encoded = encodeName(name);
@@ -84,8 +171,14 @@ export class ResilienceService {
         if (index < 0) index = table.register(encoded, (i) => this.#init(i, this.defaultPolicy)).index;
         return { index, life: Atomics.load(slab.i32, slab.endpointBase32(index) + EP_LIFE_I32) };
       },
-      transitioned: () => {},
+      transitioned: (index, from, to, now) => {
+        const base = slab.endpointBase32(index);
+        applyRate(slab.i32, slab.i64, base);
+        publishEvent(slab.i32, index, Atomics.load(slab.i32, base + EP_LIFE_I32) >>> 1, from & 3, to & 3, now);
+      },
     };
+    this.#raw.on('newListener', () => queueMicrotask(() => this.#syncPoller()));
+    this.#raw.on('removeListener', () => this.#syncPoller());
   }
 
   /** Attaches to the service whose `handle` this is, from any thread. */
@@ -98,7 +191,7 @@ export class ResilienceService {
     return this.#slab.handle;
   }
 
-  /** The service's clock (shared by every attached thread). */
+  /** The service's clock (one for every attached thread). */
   get clock(): SharedClock {
     return this.#clock;
   }
@@ -113,15 +206,21 @@ export class ResilienceService {
     return this.#slab.passThrough;
   }
 
+  /** Typed events (`stateChange`), from transitions made in any thread. */
+  get events(): TypedEmitter<ResilienceEvents> {
+    return this.#emitter;
+  }
+
   /** The policy of endpoints used before they are registered. */
   get defaultPolicy(): Policy {
-    const i32 = this.#slab.i32;
-    return decodePolicy(i32, H_DEFAULT_POLICY_I32, this.#slab.f64[H_DEFAULT_RATE_I64] as number, classifierName);
+    return decodePolicy(this.#slab.i32, H_DEFAULT_POLICY_I32, this.#slab.f64[H_DEFAULT_RATE_I64] as number, classifierName);
   }
+
+  // ---- endpoints -------------------------------------------------------------------------
 
   /**
    * Registers `name` with `policy`, or replaces the policy of a registered endpoint without
-   * losing its counters or its breaker state.
+   * losing its counters or its breaker state ("start strict, relax later").
    */
   registerEndpoint(name: string, policy: Policy): void {
     const valid = validatePolicy(policy);
@@ -130,7 +229,7 @@ export class ResilienceService {
     if (!created) this.#table.locked(() => replacePolicy(this.#slab, index, valid));
   }
 
-  /** Unregisters `name`; returns whether it was registered. */
+  /** Unregisters `name`; returns whether it was registered. Handles to it re-register on next use. */
   unregisterEndpoint(name: string): boolean {
     return this.#table.unregister(encodeName(name));
   }
@@ -145,9 +244,16 @@ export class ResilienceService {
     return this.#table.liveIndexes().map((i) => this.#table.nameAt(i));
   }
 
+  /** The policy of `name` (registering it with the default policy if needed). */
+  policyOf(name: string): Policy {
+    const base = this.#slab.endpointBase32(this.endpoint(name).index);
+    const rate = loadF64(this.#slab.i64, (base >>> 1) + EP_NOMINAL_RATE_I64);
+    return decodePolicy(this.#slab.i32, base + EP_POLICY_I32, rate, classifierName);
+  }
+
   /**
-   * The hot-path handle of `name` for this thread (registered with the default policy if
-   * needed). Handles are cached: keep the one you get, or call this again cheaply.
+   * The synchronous hot-path handle of `name` for this thread (registered with the default policy
+   * if needed). Handles are cached per thread; keep the one you get.
    */
   endpoint(name: string): EndpointHandle {
     let handle = this.#handles.get(name);
@@ -158,10 +264,217 @@ export class ResilienceService {
     return handle;
   }
 
-  /** Stops this service's ticker (the slab stays usable by attached threads until they drop it). */
+  // ---- execute -----------------------------------------------------------------------------
+
+  /**
+   * Runs `operation` against `endpoint` under its breaker and rate limiter.
+   *
+   * When no token is available the call waits for one, by priority across all threads, up to
+   * `timeout`; `timeout` 0 rejects at once instead. The same timeout then bounds the operation,
+   * whose AbortSignal fires when it passes. The outcome is recorded according to the endpoint's
+   * failure classifier (a timeout is always a failure).
+   *
+   * @throws CircuitOpenError (circuit open: not called), RateLimitError (no token in time: not
+   *   called), ResilienceTimeoutError (did not settle in time), or what the operation threw.
+   */
+  execute<T>(
+    endpoint: string,
+    operation: (signal: AbortSignal) => T | PromiseLike<T>,
+    priority: number = Priority.Normal,
+    timeout?: Duration,
+  ): Promise<T> {
+    try {
+      checkPriority(priority);
+      if (typeof operation !== 'function') throw new TypeError(`operation: expected a function, got ${typeof operation}`);
+      const timeoutMs = timeout === undefined ? undefined : parseDuration(timeout, 'timeout');
+      const ep = this.endpoint(endpoint);
+      if (timeoutMs === 0) return this.#executeSlow(ep, operation, ep.tryAcquire(priority), undefined, 0);
+      const ticket = ep.tryAcquireQuiet(priority);
+      if (ticket >= 0 && timeoutMs === undefined) return this.#run(ep, ticket, operation);
+      return this.#executeSlow(ep, operation, ticket, priority, timeoutMs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  async #run<T>(ep: EndpointHandle, ticket: number, operation: (signal: AbortSignal) => T | PromiseLike<T>): Promise<T> {
+    const sample = ++this.#latencySample % LATENCY_SAMPLE === 0;
+    const start = sample ? this.#clock.now() : 0;
+    try {
+      const result = await operation(NEVER_ABORTED);
+      ep.record(ticket, true);
+      if (sample) ep.recordLatency(this.#clock.now() - start);
+      return result;
+    } catch (error) {
+      ep.record(ticket, !this.#isFailure(ep, error));
+      throw error;
+    }
+  }
+
+  /**
+   * Everything but the fast path: `first` is the result of the first tryAcquire; a rate
+   * rejection (not yet counted) waits for a token when `priority` is given.
+   */
+  async #executeSlow<T>(
+    ep: EndpointHandle,
+    operation: (signal: AbortSignal) => T | PromiseLike<T>,
+    first: number,
+    priority: number | undefined,
+    timeoutMs: number | undefined,
+  ): Promise<T> {
+    const start = this.#clock.now();
+    const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : start + timeoutMs;
+    const waited = { ms: 0 };
+    const ticket = first === Rejection.RateLimited && priority !== undefined ? await ep.waitForToken(priority, deadline, waited) : first;
+    if (ticket === Rejection.CircuitOpen) throw new CircuitOpenError(ep.name);
+    if (ticket < 0) throw new RateLimitError(ep.name, waited.ms);
+    if (timeoutMs === undefined || timeoutMs === 0) return this.#run(ep, ticket, operation);
+    const controller = new AbortController();
+    let settled = false;
+    const opStart = this.#clock.now();
+    const outcome = (async () => operation(controller.signal))();
+    const timer = this.#sleepUntil(deadline, () => settled);
+    try {
+      const winner = await Promise.race([outcome.then((value) => ({ value })), timer.then(() => undefined)]);
+      if (winner === undefined) {
+        const error = new ResilienceTimeoutError(ep.name, timeoutMs);
+        controller.abort(error);
+        outcome.catch(() => {});
+        ep.record(ticket, false);
+        throw error;
+      }
+      ep.record(ticket, true);
+      ep.recordLatency(this.#clock.now() - opStart);
+      return winner.value;
+    } catch (error) {
+      if (!(error instanceof ResilienceTimeoutError && controller.signal.aborted)) ep.record(ticket, !this.#isFailure(ep, error));
+      throw error;
+    } finally {
+      settled = true;
+    }
+  }
+
+  /** Resolves when slab time reaches `deadline` (or `done()` becomes true). */
+  async #sleepUntil(deadline: number, done: () => boolean): Promise<void> {
+    const i32 = this.#slab.i32;
+    for (;;) {
+      this.#clock.refresh();
+      const now = this.#clock.now();
+      if (now >= deadline || done()) return;
+      if (this.#clock.kind === 'manual') await waitChange(i32, H_NOW_I32, i32[H_NOW_I32] as number, 100);
+      else await new Promise((resolve) => setTimeout(resolve, Math.min(deadline - now, 2 ** 31 - 1)));
+    }
+  }
+
+  #isFailure(ep: EndpointHandle, error: unknown): boolean {
+    const base = this.#slab.endpointBase32(ep.index);
+    return classifierById(this.#slab.i32[base + EP_POLICY_I32 + POL_CLASSIFIER_I32] as number)(error);
+  }
+
+  // ---- adaptive rate -----------------------------------------------------------------------
+
+  /**
+   * Sets the health (0..1, or an object with a `score`) of an adaptive endpoint: its rate becomes
+   * nominal × (0.1 + 1.4 × health) × the breaker-state factor. Returns the rate now in force, in
+   * tokens per second; for an endpoint whose policy is not adaptive nothing changes and the
+   * nominal rate is returned.
+   * @throws RangeError for a health outside [0, 1] or NaN.
+   */
+  adjustRate(endpoint: string, health: number | { readonly score: number }): number {
+    const score = checkHealth(typeof health === 'object' && health !== null ? health.score : health);
+    const base = this.#slab.endpointBase32(this.endpoint(endpoint).index);
+    return adjustHealth(this.#slab.i32, this.#slab.i64, base, score);
+  }
+
+  /**
+   * Feeds health scores from any source into adjustRate. A source is a function that takes a
+   * listener `(endpoint, health)` and returns an unsubscribe function (or a disposable), or an
+   * object with such a `subscribe` method, or an object with an assignable `onUpdate`.
+   */
+  connectHealth(source: HealthSource): Subscription {
+    return subscription(subscribeHealth(source, (endpoint, health) => this.adjustRate(endpoint, health)));
+  }
+
+  /**
+   * Starts the built-in health monitor in this thread: every `intervalMs` it scores each adaptive
+   * endpoint from its own window (failure rate against the threshold) and sampled latency
+   * (recent mean against the long-run mean), and applies the score with adjustRate.
+   */
+  startHealthMonitor(options: HealthMonitorOptions = {}): Subscription {
+    const monitor = new HealthMonitor(this.#slab, this.#table, (index, score) => {
+      const base = this.#slab.endpointBase32(index);
+      adjustHealth(this.#slab.i32, this.#slab.i64, base, score);
+    }, options);
+    return subscription(() => monitor.stop());
+  }
+
+  // ---- statistics --------------------------------------------------------------------------
+
+  /** Statistics of every registered endpoint. */
+  getAllStats(): EndpointStats[] {
+    return this.#table.liveIndexes().map((index) => this.#statsAt(index, this.#table.nameAt(index)));
+  }
+
+  /** Breaker statistics of `endpoint` (totals since registration or resetStats, and the current window). */
+  getBreakerStatistics(endpoint: string): BreakerStatistics {
+    const index = this.endpoint(endpoint).index;
+    const t = readTotals(this.#slab, index, emptyTotals());
+    const base = this.#slab.endpointBase32(index);
+    const w = readWindow(this.#slab.i32, base, this.#slab.i32[H_NOW_I32] as number, { total: 0, failures: 0 });
+    return {
+      total: t.admitted,
+      failures: t.failures,
+      failureRate: ratio(t.failures, t.admitted),
+      state: this.endpoint(endpoint).state,
+      rejected: t.rejectedOpen,
+      transitions: t.transitions,
+      window: { total: w.total, failures: w.failures, failureRate: ratio(w.failures, w.total) },
+    };
+  }
+
+  /** Rate limiter metrics of `endpoint`. */
+  getLimiterMetrics(endpoint: string): LimiterMetrics {
+    return this.#limiterAt(this.endpoint(endpoint).index);
+  }
+
+  /** Makes the totals of `endpoint` start again from zero (breaker state and window are kept). */
+  resetStats(endpoint: string): void {
+    const index = this.endpoint(endpoint).index;
+    this.#table.locked(() => resetTotals(this.#slab, index));
+  }
+
+  // ---- events ------------------------------------------------------------------------------
+
+  /** Calls `listener` for every breaker state change made in any thread. */
+  onStateChange(listener: (event: StateChangeEvent) => void): Subscription {
+    this.#emitter.on('stateChange', listener);
+    this.#syncPoller();
+    return subscription(() => this.#emitter.off('stateChange', listener));
+  }
+
+  /**
+   * The specification's metrics callback: called with (endpoint, state, limiter metrics) on
+   * every state change and, every `metricsIntervalMs`, for endpoints with new activity.
+   */
+  get onMetricsUpdate(): MetricsUpdateCallback | undefined {
+    return this.#onMetricsUpdate;
+  }
+
+  set onMetricsUpdate(callback: MetricsUpdateCallback | undefined) {
+    if (callback !== undefined && typeof callback !== 'function') {
+      throw new TypeError(`onMetricsUpdate: expected a function or undefined, got ${typeof callback}`);
+    }
+    this.#onMetricsUpdate = callback;
+    this.#syncPoller();
+  }
+
+  /** Stops this thread's listeners and, in the owning thread, the clock ticker. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#emitter.removeAllListeners();
+    this.#onMetricsUpdate = undefined;
+    this.#syncPoller();
     if (this.#ticking) stopTicking(this.#slab.buffer);
   }
 
@@ -172,10 +485,76 @@ export class ResilienceService {
   #init(index: number, policy: Policy): void {
     initRecord(this.#slab, index, policy, this.#clock.now(), this.#slab.i32[H_NOW_I32] as number);
   }
+
+  #limiterAt(index: number): LimiterMetrics {
+    const slab = this.#slab;
+    const base = slab.endpointBase32(index);
+    const t = readTotals(slab, index, emptyTotals());
+    const nominal = loadF64(slab.i64, (base >>> 1) + EP_NOMINAL_RATE_I64);
+    return limiterMetrics(t.admitted, t.rejectedRate, currentRate(slab.i32, slab.i64, base), nominal, t.waitMs, t.waited);
+  }
+
+  #statsAt(index: number, name: string): EndpointStats {
+    const t = readTotals(this.#slab, index, emptyTotals());
+    const state = ((this.#slab.i32[this.#slab.endpointBase32(index) + EP_BREAKER_I32] as number) & 3) as BreakerState;
+    return {
+      endpoint: name,
+      breakerState: state,
+      totalRequests: t.admitted,
+      failures: t.failures,
+      failureRate: ratio(t.failures, t.admitted),
+      rejectedByBreaker: t.rejectedOpen,
+      limiterMetrics: this.#limiterAt(index),
+    };
+  }
+
+  #syncPoller(): void {
+    const wanted = !this.#closed && (this.#emitter.listenerCount('stateChange') > 0 || this.#onMetricsUpdate !== undefined);
+    if (wanted && this.#poller === undefined) {
+      this.#cursor ??= new EventCursor(this.#slab.i32);
+      this.#poller = setInterval(() => this.#poll(), EVENT_POLL_MS);
+      this.#poller.unref();
+    } else if (!wanted && this.#poller !== undefined) {
+      clearInterval(this.#poller);
+      this.#poller = undefined;
+      this.#cursor = undefined;
+    }
+  }
+
+  #poll(): void {
+    this.#cursor?.drain(this.#slab.i32, (event) => this.#deliver(event));
+    const callback = this.#onMetricsUpdate;
+    if (callback === undefined) return;
+    const now = this.#clock.now();
+    if (now - this.#lastMetricsAt < this.#metricsIntervalMs) return;
+    this.#lastMetricsAt = now;
+    for (const index of this.#table.liveIndexes()) {
+      const t = readTotals(this.#slab, index, emptyTotals());
+      const activity = t.admitted + t.rejectedRate + t.rejectedOpen + t.failures;
+      if (this.#lastMetrics.get(index) === activity) continue;
+      this.#lastMetrics.set(index, activity);
+      const stats = this.#statsAt(index, this.#table.nameAt(index));
+      this.#safely(() => callback(stats.endpoint, stats.breakerState, stats.limiterMetrics));
+    }
+  }
+
+  #deliver(event: RingEvent): void {
+    const name = this.#table.nameAt(event.index);
+    const now = this.#clock.now();
+    const at = now - ((((this.#slab.i32[H_NOW_I32] as number) - event.at) | 0) >>> 0);
+    const payload: StateChangeEvent = { endpoint: name, from: event.from as BreakerState, to: event.to as BreakerState, at };
+    for (const listener of this.#emitter.listeners('stateChange')) this.#safely(() => listener(payload));
+    const callback = this.#onMetricsUpdate;
+    if (callback !== undefined) this.#safely(() => callback(name, payload.to, this.#limiterAt(event.index)));
+  }
+
+  /** A listener that throws must not stop the others: report it as a process warning. */
+  #safely(call: () => void): void {
+    try {
+      call();
+    } catch (error) {
+      process.emitWarning(`@builder/resilience listener threw: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+    }
+  }
 }
 
-function writeDefaultPolicy(slab: Slab, policy: Policy, version: number): void {
-  slab.f64[H_DEFAULT_RATE_I64] = policy.rate;
-  encodePolicy(policy, slab.i32, H_DEFAULT_POLICY_I32, version);
-  void POL_VERSION_I32;
-}

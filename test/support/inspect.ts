@@ -1,6 +1,6 @@
 import { EndpointTable, encodeName } from '../../src/core/EndpointTable.js';
 import { Slab, type SlabHandle } from '../../src/core/Slab.js';
-import { type EndpointTotals, readTotals } from '../../src/service/EndpointRecord.js';
+import { type EndpointTotals, emptyTotals, readTotals } from '../../src/service/EndpointRecord.js';
 import { readWindow, type WindowCounts } from '../../src/window/RollingWindow.js';
 import { H_NOW_I32 } from '../../src/core/layout.generated.js';
 
@@ -9,7 +9,7 @@ export function totalsOf(handle: SlabHandle, name: string): EndpointTotals {
   const slab = Slab.attach(handle);
   const index = new EndpointTable(slab).lookup(encodeName(name));
   if (index < 0) throw new Error(`endpoint ${name} is not registered`);
-  return readTotals(slab, index, { admitted: 0, failures: 0, rejectedOpen: 0, rejectedRate: 0, transitions: 0 });
+  return readTotals(slab, index, emptyTotals());
 }
 
 /** The rolling window of `name` now. */

@@ -1,0 +1,51 @@
+import { loadF64, storeF64 } from '../core/atomic64.js';
+import { EP_BREAKER_I32, EP_FLAGS_I32, EP_INTERVAL_I64, EP_NOMINAL_RATE_I64, EP_RATE_FACTOR_I64 } from '../core/layout.generated.js';
+
+/** Flag bits of an endpoint record's `flags` word. */
+export const FLAG_ADAPTIVE = 1;
+export const FLAG_UNLIMITED = 2;
+
+/** Share of the health-adjusted rate kept in each breaker state: CLOSED 100%, OPEN 20%, HALF_OPEN 50%. */
+export const STATE_RATE_FACTORS: readonly number[] = [1, 0.2, 0.5];
+
+/** The specification's health curve: health 0..1 gives 10%..150% of the nominal rate (0.5 gives 80%). */
+export function healthFactor(health: number): number {
+  return 0.1 + 1.4 * health;
+}
+
+/** Checks a health score. @throws RangeError naming the value. */
+export function checkHealth(health: unknown): number {
+  if (typeof health !== 'number' || Number.isNaN(health) || health < 0 || health > 1) {
+    throw new RangeError(`health: expected a number from 0 to 1, got ${String(health)}`);
+  }
+  return health;
+}
+
+/** Tokens per second an endpoint is allowed now: nominal × health factor × state factor (adaptive), else nominal. */
+export function currentRate(i32: Int32Array, i64: BigInt64Array, base: number): number {
+  const nominal = loadF64(i64, (base >>> 1) + EP_NOMINAL_RATE_I64);
+  if ((Atomics.load(i32, base + EP_FLAGS_I32) & FLAG_ADAPTIVE) === 0) return nominal;
+  const state = (i32[base + EP_BREAKER_I32] as number) & 3;
+  return nominal * loadF64(i64, (base >>> 1) + EP_RATE_FACTOR_I64) * (STATE_RATE_FACTORS[state] as number);
+}
+
+/**
+ * Recomputes the token interval from the nominal rate, the health factor and the breaker state,
+ * until the state it used is still the state after the write (a transition in another thread
+ * meanwhile recomputes too, so the last writer always saw the last state).
+ */
+export function applyRate(i32: Int32Array, i64: BigInt64Array, base: number): number {
+  for (;;) {
+    const state = (i32[base + EP_BREAKER_I32] as number) & 3;
+    const rate = currentRate(i32, i64, base);
+    storeF64(i64, (base >>> 1) + EP_INTERVAL_I64, rate === Number.POSITIVE_INFINITY ? 0 : 1000 / rate);
+    if (((i32[base + EP_BREAKER_I32] as number) & 3) === state) return rate;
+  }
+}
+
+/** Sets the health factor of an adaptive endpoint and applies it; returns the rate now in force. */
+export function adjustHealth(i32: Int32Array, i64: BigInt64Array, base: number, health: number): number {
+  if ((Atomics.load(i32, base + EP_FLAGS_I32) & FLAG_ADAPTIVE) === 0) return loadF64(i64, (base >>> 1) + EP_NOMINAL_RATE_I64);
+  storeF64(i64, (base >>> 1) + EP_RATE_FACTOR_I64, healthFactor(health));
+  return applyRate(i32, i64, base);
+}
