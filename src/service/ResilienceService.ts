@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
-// biome-ignore lint/style/useImportType: typed-emitter needs this form under NodeNext
 import type TE from 'typed-emitter';
-import { BreakerState, Rejection } from '../breaker/BreakerState.js';
+import { type BreakerState, Rejection } from '../breaker/BreakerState.js';
 import { encodeName, EndpointTable } from '../core/EndpointTable.js';
 import {
   EP_BREAKER_I32,
