@@ -50,6 +50,13 @@ interface LocalWaiter {
   readonly cls: number;
 }
 
+/** @internal Outcome recorders for one ticket (see EndpointHandle.settlers). */
+export interface Settlers {
+  readonly ticket: number;
+  readonly succeeded: (value: unknown) => unknown;
+  readonly failed: (error: unknown) => never;
+}
+
 /**
  * The hot path of one endpoint, for one thread: `tryAcquire` before a call, `record` after it.
  * Both are synchronous and allocate nothing. Get one with `resilience.endpoint(name)`; it stays
@@ -70,6 +77,7 @@ export class EndpointHandle {
   /** Calls of this thread waiting for a token, per class, in arrival order. */
   readonly #queues: LocalWaiter[][] = [[], [], [], []];
   #kick: { promise: Promise<void>; resolve: () => void } = kickPair();
+  #settle: Settlers | undefined;
   #base = 0;
   #index = 0;
   #life = -1;
@@ -97,23 +105,29 @@ export class EndpointHandle {
    * @param priority 0..255 (see `Priority`); it matters only while calls are waiting.
    */
   tryAcquire(priority: number = Priority.Normal): number {
+    return this.#acquire(priority, true);
+  }
+
+  /** The admission check; `count` says whether a rate rejection is counted (not when the caller will wait). */
+  #acquire(priority: number, count: boolean): number {
     const m = this.#i32;
     const base = this.#base;
     if (m[base + EP_LIFE_I32] !== this.#life) {
       this.#bind();
-      return this.tryAcquire(priority);
+      return this.#acquire(priority, count);
     }
     const now = m[H_NOW_I32] as number;
     const lo = m[base + EP_BREAKER_I32] as number;
-    if ((lo & 3) !== 0) return this.#acquireNotClosed(now, true);
-    if (m[base + EP_WAITERS_I32] !== 0 && !mayPass(m, base, classOf(priority), now)) return this.#rejectRate();
+    if ((lo & 3) !== 0) return this.#acquireNotClosed(now, count);
+    if (m[base + EP_WAITERS_I32] !== 0 && !mayPass(m, base, classOf(priority), now)) return count ? this.#rejectRate() : Rejection.RateLimited;
     if (((now - (m[base + EP_ROTATE_AT_I32] as number)) | 0) >= 0) rotate(m, base, now, this.#core.clock.now());
     const g = m[base + EP_GRANTS_I32] as number;
     if (((g - (m[base + EP_LIMIT_I32] as number)) | 0) < 0 && Atomics.compareExchange(m, base + EP_GRANTS_I32, g, (g + 1) | 0) === g) {
       if (crossesHalf(g)) Atomics.add(m, base + EP_GRANTS_HALF_WRAPS_I32, 1);
       return ticketOf(lo, false);
     }
-    return this.#takeTokenSlow() ? ticketOf(lo, false) : this.#rejectRate();
+    if (this.#takeTokenSlow()) return ticketOf(lo, false);
+    return count ? this.#rejectRate() : Rejection.RateLimited;
   }
 
   /**
@@ -226,10 +240,33 @@ export class EndpointHandle {
   }
 
   /**
+   * @internal Callbacks that record the outcome of a call admitted with `ticket` and pass its
+   * result or error on; cached while the ticket stays the same (it does for a whole breaker
+   * generation), so execute() allocates no closures per call.
+   */
+  settlers(ticket: number, classify: (ep: EndpointHandle, error: unknown) => boolean): Settlers {
+    const cached = this.#settle;
+    if (cached !== undefined && cached.ticket === ticket) return cached;
+    const settle: Settlers = {
+      ticket,
+      succeeded: (value: unknown) => {
+        this.record(ticket, true);
+        return value;
+      },
+      failed: (error: unknown) => {
+        this.record(ticket, !classify(this, error));
+        throw error;
+      },
+    };
+    this.#settle = settle;
+    return settle;
+  }
+
+  /**
    * @internal tryAcquire that does not count a rate rejection (the caller will wait instead).
    */
   tryAcquireQuiet(priority: number): number {
-    return this.#tryAcquireQuiet(priority);
+    return this.#acquire(priority, false);
   }
 
   #live(): void {
@@ -246,16 +283,6 @@ export class EndpointHandle {
   #localHigher(cls: number): boolean {
     for (let c = cls + 1; c < this.#queues.length; c++) if ((this.#queues[c] as LocalWaiter[]).length > 0) return true;
     return false;
-  }
-
-  /** tryAcquire without counting a rate rejection (the caller is about to wait). */
-  #tryAcquireQuiet(priority: number): number {
-    this.#live();
-    const now = this.#i32[H_NOW_I32] as number;
-    if (this.#i32[this.#base + EP_WAITERS_I32] !== 0 && !mayPass(this.#i32, this.#base, classOf(priority), now)) {
-      return ((this.#i32[this.#base + EP_BREAKER_I32] as number) & 3) === 0 ? Rejection.RateLimited : this.#acquireNotClosed(now, false);
-    }
-    return this.#acquireInner(false);
   }
 
   /** Admission ignoring the priority gate (the caller has checked it). */

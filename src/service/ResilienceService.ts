@@ -296,16 +296,33 @@ export class ResilienceService {
     }
   }
 
-  async #run<T>(ep: EndpointHandle, ticket: number, operation: (signal: AbortSignal) => T | PromiseLike<T>): Promise<T> {
-    const sample = ++this.#latencySample % LATENCY_SAMPLE === 0;
-    const start = sample ? this.#clock.now() : 0;
+  /**
+   * Runs an admitted call. The common case (no timeout, no latency sample) settles through two
+   * callbacks cached per endpoint and ticket, with no async frame of its own.
+   */
+  #run<T>(ep: EndpointHandle, ticket: number, operation: (signal: AbortSignal) => T | PromiseLike<T>): Promise<T> {
+    if (++this.#latencySample % LATENCY_SAMPLE === 0) return this.#runSampled(ep, ticket, operation);
+    const settle = ep.settlers(ticket, this.#classify);
+    let result: T | PromiseLike<T>;
+    try {
+      result = operation(NEVER_ABORTED);
+    } catch (error) {
+      ep.record(ticket, !this.#classify(ep, error));
+      return Promise.reject(error);
+    }
+    const promise = result instanceof Promise ? (result as Promise<T>) : Promise.resolve(result);
+    return promise.then(settle.succeeded as (value: T) => T, settle.failed);
+  }
+
+  async #runSampled<T>(ep: EndpointHandle, ticket: number, operation: (signal: AbortSignal) => T | PromiseLike<T>): Promise<T> {
+    const start = this.#clock.now();
     try {
       const result = await operation(NEVER_ABORTED);
       ep.record(ticket, true);
-      if (sample) ep.recordLatency(this.#clock.now() - start);
+      ep.recordLatency(this.#clock.now() - start);
       return result;
     } catch (error) {
-      ep.record(ticket, !this.#isFailure(ep, error));
+      ep.record(ticket, !this.#classify(ep, error));
       throw error;
     }
   }
@@ -346,7 +363,7 @@ export class ResilienceService {
       ep.recordLatency(this.#clock.now() - opStart);
       return winner.value;
     } catch (error) {
-      if (!(error instanceof ResilienceTimeoutError && controller.signal.aborted)) ep.record(ticket, !this.#isFailure(ep, error));
+      if (!(error instanceof ResilienceTimeoutError && controller.signal.aborted)) ep.record(ticket, !this.#classify(ep, error));
       throw error;
     } finally {
       settled = true;
@@ -365,10 +382,11 @@ export class ResilienceService {
     }
   }
 
-  #isFailure(ep: EndpointHandle, error: unknown): boolean {
+  /** Whether `error` counts as a failure of `ep` under its policy's classifier. */
+  readonly #classify = (ep: EndpointHandle, error: unknown): boolean => {
     const base = this.#slab.endpointBase32(ep.index);
     return classifierById(this.#slab.i32[base + EP_POLICY_I32 + POL_CLASSIFIER_I32] as number)(error);
-  }
+  };
 
   // ---- adaptive rate -----------------------------------------------------------------------
 
