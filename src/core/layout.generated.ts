@@ -152,7 +152,7 @@ export const EP_NAME = 584;
 /** Int32 indexes of the endpoint fields that hold slab times (kept fresh by the sweep). */
 export const EP_TIME_FIELDS_I32: readonly number[] = [20, 52, 53, 54, 55, 96, 97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111];
 /** 64-bit indexes of the endpoint words whose high half holds a slab time. */
-export const EP_TIME_HIGH_FIELDS_I64: readonly number[] = [8];
+export const EP_TIME_HIGH_FIELDS_I64: readonly number[] = [8, 9];
 
 // policy record
 export const POL_BYTES = 64;

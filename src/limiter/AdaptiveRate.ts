@@ -1,4 +1,5 @@
 import { loadF64, storeF64 } from '../core/atomic64.js';
+import { rescaleDebt } from './TokenBucket.js';
 import { EP_BREAKER_I32, EP_FLAGS_I32, EP_INTERVAL_I64, EP_NOMINAL_RATE_I64, EP_RATE_FACTOR_I64 } from '../core/layout.generated.js';
 
 /** Flag bits of an endpoint record's `flags` word. */
@@ -30,22 +31,26 @@ export function currentRate(i32: Int32Array, i64: BigInt64Array, base: number): 
 }
 
 /**
- * Recomputes the token interval from the nominal rate, the health factor and the breaker state,
+ * Recomputes the token interval from the nominal rate, the health factor and the breaker state
+ * (rescaling the tokens owed to the new interval, `now` being the exact slab time),
  * until the state it used is still the state after the write (a transition in another thread
  * meanwhile recomputes too, so the last writer always saw the last state).
  */
-export function applyRate(i32: Int32Array, i64: BigInt64Array, base: number): number {
+export function applyRate(i32: Int32Array, i64: BigInt64Array, base: number, now: number): number {
   for (;;) {
     const state = (i32[base + EP_BREAKER_I32] as number) & 3;
     const rate = currentRate(i32, i64, base);
-    storeF64(i64, (base >>> 1) + EP_INTERVAL_I64, rate === Number.POSITIVE_INFINITY ? 0 : 1000 / rate);
+    const interval = rate === Number.POSITIVE_INFINITY ? 0 : 1000 / rate;
+    const previous = loadF64(i64, (base >>> 1) + EP_INTERVAL_I64);
+    rescaleDebt(i64, base, now, previous, interval);
+    storeF64(i64, (base >>> 1) + EP_INTERVAL_I64, interval);
     if (((i32[base + EP_BREAKER_I32] as number) & 3) === state) return rate;
   }
 }
 
 /** Sets the health factor of an adaptive endpoint and applies it; returns the rate now in force. */
-export function adjustHealth(i32: Int32Array, i64: BigInt64Array, base: number, health: number): number {
+export function adjustHealth(i32: Int32Array, i64: BigInt64Array, base: number, health: number, now: number): number {
   if ((Atomics.load(i32, base + EP_FLAGS_I32) & FLAG_ADAPTIVE) === 0) return loadF64(i64, (base >>> 1) + EP_NOMINAL_RATE_I64);
   storeF64(i64, (base >>> 1) + EP_RATE_FACTOR_I64, healthFactor(health));
-  return applyRate(i32, i64, base);
+  return applyRate(i32, i64, base, now);
 }

@@ -1,82 +1,107 @@
-import { casF64, halvesOf, loadF64, wordOf } from '../core/atomic64.js';
-import { EP_GRANTS_I32, EP_INTERVAL_I64, EP_LIMIT_I64, EP_POLICY_I32, EP_TAT_I64, POL_BURST_I32, POL_RATE_KIND_I32 } from '../core/layout.generated.js';
+import { casF64, loadF64, wordOf } from '../core/atomic64.js';
+import { EP_GRANTS_I32, EP_INTERVAL_I64, EP_LIMIT_I32, EP_LIMIT_I64, EP_POLICY_I32, EP_TAT_I64, POL_BURST_I32, POL_RATE_KIND_I32 } from '../core/layout.generated.js';
+import { wrap32 } from '../core/wide.js';
 
-/** Most tokens one refill publishes. */
+/** Most tokens one refill hands out. */
 export const MAX_BATCH = 1024;
 /** Grants one refill publishes when nothing limits the rate. */
 export const UNLIMITED_BATCH = 2 ** 20;
+/** Longest a batch stays valid, ms (keeps the expiry inside the range of a slab time field). */
+export const MAX_BATCH_LIFE_MS = 2 ** 29;
 
 /**
- * Whole tokens a GCRA bucket holds at `now` once `charge` more tokens are taken from it: `tat` is
- * its theoretical arrival time, `interval` the time per token, `capacity` its size. Also returns,
- * through the second element, the arrival time after the charge. Pure.
+ * Whole tokens a GCRA bucket of `capacity` holds at `now`, given its theoretical arrival time
+ * `tat` and `interval` ms per token. Pure.
  */
-export function gcra(tat: number, now: number, interval: number, capacity: number, charge: number): [tokens: number, tat: number] {
-  const charged = Math.max(tat, now) + charge * interval;
+export function tokensAvailable(tat: number, now: number, interval: number, capacity: number): number {
   // A hair of slack so that a time that is an exact multiple of the interval is not lost to rounding.
-  const tokens = Math.floor((now + capacity * interval - charged) / interval + 1e-9);
-  return [Math.max(tokens, 0), charged];
+  return Math.max(0, Math.floor((now + capacity * interval - Math.max(tat, now)) / interval + 1e-9));
+}
+
+/**
+ * How long a batch handed out at `now` from a bucket that held `level` tokens may be used, ms:
+ * until the bucket could have grown back past burst + 1 with the batch still unused, that is
+ * (burst + 1 - level) intervals. A batch from a full bucket lives one interval; one from an
+ * empty bucket (the saturated case) lives as long as the bucket takes to fill. Pure.
+ */
+export function batchLifeMs(level: number, burst: number, interval: number): number {
+  return Math.min(MAX_BATCH_LIFE_MS, (burst + 1 - level) * interval);
 }
 
 /**
  * The token bucket of an endpoint, in two layers.
  *
- * Hot path: `grants` (calls admitted) and the low half of `limit` (grants allowed so far) are
- * Int32 words compared by wrapping difference. A call is admitted by one CAS of `grants` from g
- * to g + 1 while g < limit: one atomic operation, and the same word counts admitted calls.
+ * Hot path: `grants` (calls admitted) and the `limit` word (grants allowed so far, low half;
+ * the batch's expiry time, high half) are compared with plain loads, and a call is admitted by
+ * one CAS of `grants` from g to g + 1 while g < limit and now <= expiry: one atomic operation,
+ * and the same word counts admitted calls.
  *
- * Refill, only when grants has reached the limit: an exact GCRA bucket (theoretical arrival time,
- * a double in the slab, 64-bit CAS) of capacity `burst` is first charged with the batch that was
- * just used up, then asked for up to MAX_BATCH tokens, and `limit` moves from (exhausted, base) to
- * (exhausted + tokens, exhausted) with one 64-bit CAS. Charging a batch when it is used up
- * rather than when it is handed out means the bucket saturates at `burst` before the batch is
- * subtracted, so tokens that sat unused while the bucket refilled are never counted twice: over
- * any interval of length d the grants are at most burst + rate * d + 1, for any number of
- * threads. A thread that loses the CAS on `limit` gives its charge back.
+ * Refill, when the batch is used up or stale: an exact GCRA bucket of capacity `burst`
+ * (theoretical arrival time, a double in the slab, 64-bit CAS) hands out up to MAX_BATCH tokens,
+ * charged at once, and `limit` moves to grants + tokens with a new expiry in one 64-bit CAS.
+ * The expiry (see batchLifeMs) is what keeps the bound exact: tokens handed out early can only
+ * be used while the bucket could not yet have regrown past burst + 1 behind them. So over any
+ * interval of length d the grants are at most burst + rate × d + 1, for any number of threads.
+ * Tokens of a stale batch are dropped (a call racing the refill that still uses one is counted
+ * against the new batch). A thread that loses the CAS on `limit` gives its tokens back.
  *
- * Returns true when the caller should try the hot path again, false when no token is left.
+ * `now` is the exact slab time and `now32` the same modulo 2^32. Returns true when the caller
+ * should try the hot path again, false when no token is left.
  */
 export function refill(i32: Int32Array, i64: BigInt64Array, base: number, now: number, passThrough: boolean): boolean {
+  const now32 = wrap32(now);
   const limitAt = (base >>> 1) + EP_LIMIT_I64;
   const word = Atomics.load(i64, limitAt);
-  const [limit, previous] = halvesOf(word);
-  if (((Atomics.load(i32, base + EP_GRANTS_I32) - limit) | 0) < 0) return true;
+  const limit = i32[base + EP_LIMIT_I32] as number;
+  const expiry = i32[base + EP_LIMIT_I32 + 1] as number;
+  const grants = Atomics.load(i32, base + EP_GRANTS_I32);
+  if (wordOf(limit, expiry) !== word) return true; // changed under us: look again
+  if (((grants - limit) | 0) < 0 && ((now32 - expiry) | 0) <= 0) return true;
   const policy = base + EP_POLICY_I32;
   if (passThrough || i32[policy + POL_RATE_KIND_I32] === 1) {
-    Atomics.compareExchange(i64, limitAt, word, wordOf((limit + UNLIMITED_BATCH) | 0, limit));
+    Atomics.compareExchange(i64, limitAt, word, wordOf((grants + UNLIMITED_BATCH) | 0, wrap32(now + MAX_BATCH_LIFE_MS)));
     return true;
   }
   const burst = i32[policy + POL_BURST_I32] as number;
-  const used = (limit - previous) >>> 0;
   const tatAt = (base >>> 1) + EP_TAT_I64;
   const interval = loadF64(i64, (base >>> 1) + EP_INTERVAL_I64);
   let tokens: number;
-  let tat: number;
-  let charged: number;
-  do {
-    tat = loadF64(i64, tatAt);
-    [tokens, charged] = gcra(tat, now, interval, burst, used);
-    tokens = Math.min(MAX_BATCH, tokens);
-    if (used === 0) break;
-  } while (!casF64(i64, tatAt, tat, charged));
-  if (used === 0 && tokens === 0) return false;
-  if (Atomics.compareExchange(i64, limitAt, word, wordOf((limit + tokens) | 0, limit)) === word) return tokens > 0;
-  // Another thread refilled from the same exhausted limit and charged the same batch: undo ours.
-  if (used > 0) {
-    for (;;) {
-      const cur = loadF64(i64, tatAt);
-      if (casF64(i64, tatAt, cur, cur - used * interval)) break;
-    }
+  let level: number;
+  for (;;) {
+    const tat = loadF64(i64, tatAt);
+    level = tokensAvailable(tat, now, interval, burst);
+    tokens = Math.min(MAX_BATCH, level);
+    if (tokens === 0) return false;
+    if (casF64(i64, tatAt, tat, Math.max(tat, now) + tokens * interval)) break;
   }
-  return true;
+  const until = wrap32(Math.floor(now + batchLifeMs(level, burst, interval)));
+  if (Atomics.compareExchange(i64, limitAt, word, wordOf((grants + tokens) | 0, until)) === word) return true;
+  // Another thread refilled first: give our tokens back to the bucket.
+  for (;;) {
+    const tat = loadF64(i64, tatAt);
+    if (casF64(i64, tatAt, tat, tat - tokens * interval)) return true;
+  }
 }
 
 /** Milliseconds until the bucket will hold a token again (0 if it may hold one now). */
 export function msUntilToken(i32: Int32Array, i64: BigInt64Array, base: number, now: number): number {
   const burst = i32[base + EP_POLICY_I32 + POL_BURST_I32] as number;
   const interval = loadF64(i64, (base >>> 1) + EP_INTERVAL_I64);
-  const [limit, previous] = halvesOf(Atomics.load(i64, (base >>> 1) + EP_LIMIT_I64));
-  const charged = Math.max(loadF64(i64, (base >>> 1) + EP_TAT_I64), now) + ((limit - previous) >>> 0) * interval;
-  const wait = charged - (burst - 1) * interval - now;
-  return Math.max(wait, 0);
+  const tat = loadF64(i64, (base >>> 1) + EP_TAT_I64);
+  return Math.max(0, tat - (burst - 1) * interval - now);
+}
+
+/**
+ * Rescales the bucket's debt (how far its arrival time is ahead of now) from interval `from` to
+ * interval `to`, so a rate change applies to tokens already owed: 200 tokens owed at 10 rps are
+ * 20 s of debt, at 150 rps 1.3 s.
+ */
+export function rescaleDebt(i64: BigInt64Array, base: number, now: number, from: number, to: number): void {
+  if (from === to || from === 0) return;
+  const tatAt = (base >>> 1) + EP_TAT_I64;
+  for (;;) {
+    const tat = loadF64(i64, tatAt);
+    if (tat <= now) return;
+    if (casF64(i64, tatAt, tat, now + ((tat - now) * to) / from)) return;
+  }
 }

@@ -38,17 +38,17 @@ export const MAX_DURATION_MS = 86_400_000;
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
 
-function fail(option: string, expected: string, value: unknown): never {
-  const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
-  if (typeof value !== 'number' && typeof value !== 'boolean' && typeof value !== 'string') {
-    throw new TypeError(`${option}: expected ${expected}, got ${value === null ? 'null' : typeof value}`);
+function fail(option: string, expected: string, value: unknown, type: string): never {
+  if (typeof value !== type) {
+    const got = value === null ? 'null' : typeof value === 'string' ? `the string ${JSON.stringify(value)}` : `${typeof value} ${String(value)}`;
+    throw new TypeError(`${option}: expected ${expected}, got ${got}`);
   }
-  throw new RangeError(`${option}: expected ${expected}, got ${shown}`);
+  throw new RangeError(`${option}: expected ${expected}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
 }
 
 function intIn(p: Partial<Record<keyof Policy, unknown>>, key: keyof Policy, lo: number, hi: number): number {
   const v = p[key];
-  if (!isInt(v) || v < lo || v > hi) fail(key, `an integer from ${lo} to ${hi}`, v);
+  if (!isInt(v) || v < lo || v > hi) fail(key, `an integer from ${lo} to ${hi}`, v, 'number');
   return v;
 }
 
@@ -60,7 +60,7 @@ export function validatePolicy(policy: Policy): Policy {
   if (typeof policy !== 'object' || policy === null) throw new TypeError(`policy: expected an object, got ${policy === null ? 'null' : typeof policy}`);
   const p = policy as Partial<Record<keyof Policy, unknown>>;
   const threshold = p.failureThreshold;
-  if (typeof threshold !== 'number' || !(threshold > 0 && threshold <= 1)) fail('failureThreshold', 'a number in (0, 1]', threshold);
+  if (typeof threshold !== 'number' || !(threshold > 0 && threshold <= 1)) fail('failureThreshold', 'a number in (0, 1]', threshold, 'number');
   const minimumRequests = intIn(p, 'minimumRequests', 1, 2 ** 30);
   const windowMs = intIn(p, 'windowMs', 10, MAX_DURATION_MS);
   const windowBuckets = intIn(p, 'windowBuckets', 1, RING_SLOTS);
@@ -70,11 +70,11 @@ export function validatePolicy(policy: Policy): Policy {
   const trialTimeoutMs = intIn(p, 'trialTimeoutMs', 1, MAX_DURATION_MS);
   const rate = p.rate;
   if (typeof rate !== 'number' || Number.isNaN(rate) || !(rate > 0) || (rate > MAX_RATE && rate !== Number.POSITIVE_INFINITY)) {
-    fail('rate', `a number of tokens per second > 0 and <= ${MAX_RATE}, or Infinity`, rate);
+    fail('rate', `a number of tokens per second > 0 and <= ${MAX_RATE}, or Infinity`, rate, 'number');
   }
   const burst = intIn(p, 'burst', 1, MAX_BURST);
-  if (typeof p.adaptive !== 'boolean') fail('adaptive', 'a boolean', p.adaptive);
-  if (typeof p.classifier !== 'string' || p.classifier.length === 0) fail('classifier', 'a classifier name', p.classifier);
+  if (typeof p.adaptive !== 'boolean') fail('adaptive', 'a boolean', p.adaptive, 'boolean');
+  if (typeof p.classifier !== 'string' || p.classifier.length === 0) fail('classifier', 'a non-empty classifier name', p.classifier, 'string');
   return Object.freeze({
     failureThreshold: threshold,
     minimumRequests,

@@ -62,8 +62,8 @@ export interface Settlers {
  * Both are synchronous and allocate nothing. Get one with `resilience.endpoint(name)`; it stays
  * valid across unregister / register (it rebinds by name) and is cheap to keep.
  *
- * Cost of an admitted call on a CLOSED circuit with nobody waiting: six plain Int32 loads
- * (liveness, clock, breaker, waiters, window rotation time, token limit) and one
+ * Cost of an admitted call on a CLOSED circuit with nobody waiting: seven plain Int32 loads
+ * (liveness, clock, breaker, waiters, window rotation time, token limit and its expiry) and one
  * `Atomics.compareExchange` (the grant, which is also the call count). `record(ticket, true)` on
  * a CLOSED ticket touches no shared memory; a failure is one `Atomics.add` plus a read of the
  * window (O(buckets) plain loads).
@@ -121,8 +121,13 @@ export class EndpointHandle {
     if ((lo & 3) !== 0) return this.#acquireNotClosed(now, count);
     if (m[base + EP_WAITERS_I32] !== 0 && !mayPass(m, base, classOf(priority), now)) return count ? this.#rejectRate() : Rejection.RateLimited;
     if (((now - (m[base + EP_ROTATE_AT_I32] as number)) | 0) >= 0) rotate(m, base, now, this.#core.clock.now());
+    const expiry = m[base + EP_LIMIT_I32 + 1] as number;
     const g = m[base + EP_GRANTS_I32] as number;
-    if (((g - (m[base + EP_LIMIT_I32] as number)) | 0) < 0 && Atomics.compareExchange(m, base + EP_GRANTS_I32, g, (g + 1) | 0) === g) {
+    if (
+      ((now - expiry) | 0) <= 0 &&
+      ((g - (m[base + EP_LIMIT_I32] as number)) | 0) < 0 &&
+      Atomics.compareExchange(m, base + EP_GRANTS_I32, g, (g + 1) | 0) === g
+    ) {
       if (crossesHalf(g)) Atomics.add(m, base + EP_GRANTS_HALF_WRAPS_I32, 1);
       return ticketOf(lo, false);
     }
@@ -302,8 +307,9 @@ export class EndpointHandle {
     const base = this.#base;
     const core = this.#core;
     for (;;) {
+      const expiry = m[base + EP_LIMIT_I32 + 1] as number;
       const g = m[base + EP_GRANTS_I32] as number;
-      if (((g - (m[base + EP_LIMIT_I32] as number)) | 0) >= 0) {
+      if (((g - (m[base + EP_LIMIT_I32] as number)) | 0) >= 0 || (((m[H_NOW_I32] as number) - expiry) | 0) > 0) {
         core.clock.refresh();
         if (!refill(m, core.slab.i64, base, core.clock.now(), core.slab.passThrough)) return false;
         continue;

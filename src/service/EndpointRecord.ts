@@ -47,24 +47,24 @@ export function initRecord(slab: Slab, index: number, policy: Policy, nowAbs: nu
   Atomics.store(i64, (base >>> 1) + EP_BREAKER_I64, wordOf(packLow(BreakerState.Closed, 0, 0, 0), now));
   storeF64(i64, (base >>> 1) + EP_TAT_I64, nowAbs);
   storeF64(i64, (base >>> 1) + EP_RATE_FACTOR_I64, 1);
-  writePolicy(slab, index, policy, 1);
+  writePolicy(slab, index, policy, 1, nowAbs);
   resetWindow(i32, base, now);
 }
 
 /** Replaces the policy of a registered record (under the registration lock), keeping its counters and state. */
-export function replacePolicy(slab: Slab, index: number, policy: Policy): void {
+export function replacePolicy(slab: Slab, index: number, policy: Policy, nowAbs: number): void {
   const version = (slab.i32[slab.endpointBase32(index) + EP_POLICY_I32 + POL_VERSION_I32] as number) + 1;
-  writePolicy(slab, index, policy, version);
+  writePolicy(slab, index, policy, version, nowAbs);
   // The batch out under the old policy stays valid; the next refill applies the new burst and rate.
 }
 
-function writePolicy(slab: Slab, index: number, policy: Policy, version: number): void {
+function writePolicy(slab: Slab, index: number, policy: Policy, version: number, nowAbs: number): void {
   const i32 = slab.i32;
   const base = slab.endpointBase32(index);
   const flags = (policy.adaptive ? FLAG_ADAPTIVE : 0) | (policy.rate === Number.POSITIVE_INFINITY ? FLAG_UNLIMITED : 0);
   Atomics.store(i32, base + EP_FLAGS_I32, flags);
   storeF64(slab.i64, (base >>> 1) + EP_NOMINAL_RATE_I64, policy.rate);
-  applyRate(i32, slab.i64, base);
+  applyRate(i32, slab.i64, base, nowAbs);
   encodePolicy(policy, i32, base + EP_POLICY_I32, version);
 }
 

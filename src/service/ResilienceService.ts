@@ -172,11 +172,15 @@ export class ResilienceService {
       },
       transitioned: (index, from, to, now) => {
         const base = slab.endpointBase32(index);
-        applyRate(slab.i32, slab.i64, base);
+        applyRate(slab.i32, slab.i64, base, this.#clock.now());
         publishEvent(slab.i32, index, Atomics.load(slab.i32, base + EP_LIFE_I32) >>> 1, from & 3, to & 3, now);
       },
     };
-    this.#raw.on('newListener', () => queueMicrotask(() => this.#syncPoller()));
+    this.#raw.on('newListener', (event: string | symbol) => {
+      // Start reading the ring now, so a transition made right after on() is not missed.
+      if (event === 'stateChange') this.#cursor ??= new EventCursor(this.#slab.i32);
+      queueMicrotask(() => this.#syncPoller());
+    });
     this.#raw.on('removeListener', () => this.#syncPoller());
   }
 
@@ -225,7 +229,7 @@ export class ResilienceService {
     const valid = validatePolicy(policy);
     const encoded = encodeName(name);
     const { index, created } = this.#table.register(encoded, (i) => this.#init(i, valid));
-    if (!created) this.#table.locked(() => replacePolicy(this.#slab, index, valid));
+    if (!created) this.#table.locked(() => replacePolicy(this.#slab, index, valid, this.#clock.now()));
   }
 
   /** Unregisters `name`; returns whether it was registered. Handles to it re-register on next use. */
@@ -400,7 +404,7 @@ export class ResilienceService {
   adjustRate(endpoint: string, health: number | { readonly score: number }): number {
     const score = checkHealth(typeof health === 'object' && health !== null ? health.score : health);
     const base = this.#slab.endpointBase32(this.endpoint(endpoint).index);
-    return adjustHealth(this.#slab.i32, this.#slab.i64, base, score);
+    return adjustHealth(this.#slab.i32, this.#slab.i64, base, score, this.#clock.now());
   }
 
   /**
@@ -420,7 +424,7 @@ export class ResilienceService {
   startHealthMonitor(options: HealthMonitorOptions = {}): Subscription {
     const monitor = new HealthMonitor(this.#slab, this.#table, (index, score) => {
       const base = this.#slab.endpointBase32(index);
-      adjustHealth(this.#slab.i32, this.#slab.i64, base, score);
+      adjustHealth(this.#slab.i32, this.#slab.i64, base, score, this.#clock.now());
     }, options);
     return subscription(() => monitor.stop());
   }
