@@ -1,5 +1,15 @@
 import { casF64, loadF64, wordOf } from '../core/atomic64.js';
-import { EP_GRANTS_I32, EP_INTERVAL_I64, EP_LIMIT_I32, EP_LIMIT_I64, EP_POLICY_I32, EP_TAT_I64, POL_BURST_I32, POL_RATE_KIND_I32 } from '../core/layout.generated.js';
+import {
+  EP_GRANTS_I32,
+  EP_INTERVAL_I64,
+  EP_LIMIT_I32,
+  EP_LIMIT_I64,
+  EP_ORIGIN_I64,
+  EP_POLICY_I32,
+  EP_TAT_I64,
+  POL_BURST_I32,
+  POL_RATE_KIND_I32,
+} from '../core/layout.generated.js';
 import { wrap32 } from '../core/wide.js';
 
 /** Most tokens one refill hands out. */
@@ -9,13 +19,19 @@ export const UNLIMITED_BATCH = 2 ** 20;
 /** Longest a batch stays valid, ms (keeps the expiry inside the range of a slab time field). */
 export const MAX_BATCH_LIFE_MS = 2 ** 29;
 
+/** Slack, in tokens, against the rounding of `(now - origin) / interval`. */
+const SLACK = 1e-6;
+
 /**
- * Whole tokens a GCRA bucket of `capacity` holds at `now`, given its theoretical arrival time
- * `tat` and `interval` ms per token. Pure.
+ * The GCRA bucket in token units: `x` is now as a (fractional) number of intervals since the
+ * bucket's origin and `tat` its theoretical arrival time as a whole number of intervals. The
+ * bucket is full when `tat` is at or before now; takes move `tat` by whole tokens from
+ * max(tat, floor(x)), so it stays exact however many takes there are. Returns the whole tokens
+ * held and the `tat` a take starts from. Pure.
  */
-export function tokensAvailable(tat: number, now: number, interval: number, capacity: number): number {
-  // A hair of slack so that a time that is an exact multiple of the interval is not lost to rounding.
-  return Math.max(0, Math.floor((now + capacity * interval - Math.max(tat, now)) / interval + 1e-9));
+export function gcraLevel(tat: number, x: number, capacity: number): [tokens: number, from: number] {
+  const from = Math.max(tat, Math.floor(x));
+  return [Math.max(0, Math.floor(x - from + capacity + SLACK)), from];
 }
 
 /**
@@ -37,7 +53,8 @@ export function batchLifeMs(level: number, burst: number, interval: number): num
  * and the same word counts admitted calls.
  *
  * Refill, when the batch is used up or stale: an exact GCRA bucket of capacity `burst`
- * (theoretical arrival time, a double in the slab, 64-bit CAS) hands out up to MAX_BATCH tokens,
+ * (theoretical arrival time in whole intervals, a double in the slab, 64-bit CAS; see
+ * gcraLevel) hands out up to MAX_BATCH tokens,
  * charged at once, and `limit` moves to grants + tokens with a new expiry in one 64-bit CAS.
  * The expiry (see batchLifeMs) is what keeps the bound exact: tokens handed out early can only
  * be used while the bucket could not yet have regrown past burst + 1 behind them. So over any
@@ -65,21 +82,23 @@ export function refill(i32: Int32Array, i64: BigInt64Array, base: number, now: n
   const burst = i32[policy + POL_BURST_I32] as number;
   const tatAt = (base >>> 1) + EP_TAT_I64;
   const interval = loadF64(i64, (base >>> 1) + EP_INTERVAL_I64);
+  const x = (now - loadF64(i64, (base >>> 1) + EP_ORIGIN_I64)) / interval;
   let tokens: number;
   let level: number;
   for (;;) {
     const tat = loadF64(i64, tatAt);
-    level = tokensAvailable(tat, now, interval, burst);
+    const [held, from] = gcraLevel(tat, x, burst);
+    level = held;
     tokens = Math.min(MAX_BATCH, level);
     if (tokens === 0) return false;
-    if (casF64(i64, tatAt, tat, Math.max(tat, now) + tokens * interval)) break;
+    if (casF64(i64, tatAt, tat, from + tokens)) break;
   }
   const until = wrap32(Math.floor(now + batchLifeMs(level, burst, interval)));
   if (Atomics.compareExchange(i64, limitAt, word, wordOf((grants + tokens) | 0, until)) === word) return true;
   // Another thread refilled first: give our tokens back to the bucket.
   for (;;) {
     const tat = loadF64(i64, tatAt);
-    if (casF64(i64, tatAt, tat, tat - tokens * interval)) return true;
+    if (casF64(i64, tatAt, tat, tat - tokens)) return true;
   }
 }
 
@@ -87,21 +106,26 @@ export function refill(i32: Int32Array, i64: BigInt64Array, base: number, now: n
 export function msUntilToken(i32: Int32Array, i64: BigInt64Array, base: number, now: number): number {
   const burst = i32[base + EP_POLICY_I32 + POL_BURST_I32] as number;
   const interval = loadF64(i64, (base >>> 1) + EP_INTERVAL_I64);
+  if (interval === 0) return 0;
+  const origin = loadF64(i64, (base >>> 1) + EP_ORIGIN_I64);
   const tat = loadF64(i64, (base >>> 1) + EP_TAT_I64);
-  return Math.max(0, tat - (burst - 1) * interval - now);
+  return Math.max(0, origin + (tat + 1 - burst) * interval - now);
 }
 
 /**
- * Rescales the bucket's debt (how far its arrival time is ahead of now) from interval `from` to
- * interval `to`, so a rate change applies to tokens already owed: 200 tokens owed at 10 rps are
- * 20 s of debt, at 150 rps 1.3 s.
+ * Re-expresses the bucket's debt (how far its arrival time is ahead of now) in interval `to`
+ * instead of `from`, so a rate change applies to tokens already owed: 200 tokens owed at 10 rps
+ * are 20 s of debt, at 150 rps 1.3 s. Rounds the debt up (never frees a token early).
  */
 export function rescaleDebt(i64: BigInt64Array, base: number, now: number, from: number, to: number): void {
-  if (from === to || from === 0) return;
+  if (from === to) return;
   const tatAt = (base >>> 1) + EP_TAT_I64;
+  const origin = loadF64(i64, (base >>> 1) + EP_ORIGIN_I64);
   for (;;) {
     const tat = loadF64(i64, tatAt);
-    if (tat <= now) return;
-    if (casF64(i64, tatAt, tat, now + ((tat - now) * to) / from)) return;
+    const xFrom = from === 0 ? Number.POSITIVE_INFINITY : (now - origin) / from;
+    const xTo = to === 0 ? 0 : (now - origin) / to;
+    const next = tat > xFrom ? Math.ceil(xTo + (tat - xFrom)) : Math.floor(xTo);
+    if (casF64(i64, tatAt, tat, next)) return;
   }
 }

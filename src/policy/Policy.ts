@@ -22,7 +22,7 @@ export interface Policy {
   readonly halfOpenSuccesses: number;
   /** How long trial permits stay valid; after it, unanswered permits expire and new trials are admitted, ms. */
   readonly trialTimeoutMs: number;
-  /** Tokens per second (> 0; Infinity for no limit; at most 1e9). */
+  /** Tokens per second (> 0; Infinity for no limit; at most 1e8). */
   readonly rate: number;
   /** Token bucket capacity (integer, 1 to 2^30). */
   readonly burst: number;
@@ -32,7 +32,8 @@ export interface Policy {
   readonly classifier: string;
 }
 
-export const MAX_RATE = 1e9;
+/** Highest finite rate: above it the bucket's double arithmetic would lose whole tokens. Use Infinity for no limit. */
+export const MAX_RATE = 1e8;
 export const MAX_BURST = 2 ** 30;
 export const MAX_DURATION_MS = 86_400_000;
 

@@ -16,6 +16,7 @@ import {
   EP_REJECTED_RATE_HALF_WRAPS_I32,
   EP_REJECTED_RATE_I32,
   EP_RESET_BASE_I64,
+  EP_ORIGIN_I64,
   EP_TAT_I64,
   EP_TRANSITIONS_I32,
   EP_WAIT_TOTAL_I64,
@@ -45,7 +46,8 @@ export function initRecord(slab: Slab, index: number, policy: Policy, nowAbs: nu
   i32.fill(0, base, base + EP_I32);
   i32[base + EP_LIFE_I32] = life;
   Atomics.store(i64, (base >>> 1) + EP_BREAKER_I64, wordOf(packLow(BreakerState.Closed, 0, 0, 0), now));
-  storeF64(i64, (base >>> 1) + EP_TAT_I64, nowAbs);
+  storeF64(i64, (base >>> 1) + EP_ORIGIN_I64, nowAbs);
+  storeF64(i64, (base >>> 1) + EP_TAT_I64, 0);
   storeF64(i64, (base >>> 1) + EP_RATE_FACTOR_I64, 1);
   writePolicy(slab, index, policy, 1, nowAbs);
   resetWindow(i32, base, now);
