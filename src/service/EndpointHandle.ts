@@ -44,7 +44,7 @@ import { classOf, enterGate, higherWaiting, leaveGate, mayPass, Priority, touchG
 import { msUntilToken, refill } from '../limiter/TokenBucket.js';
 import { readWindow, resetWindow, rotate, type WindowCounts } from '../window/RollingWindow.js';
 import type { EndpointCore } from './EndpointCore.js';
-import { waitChange } from './sleep.js';
+import { sleep } from './sleep.js';
 
 interface LocalWaiter {
   readonly cls: number;
@@ -220,13 +220,14 @@ export class EndpointHandle {
           wideIncrement(m, base + EP_REJECTED_RATE_I32, base + EP_REJECTED_RATE_HALF_WRAPS_I32);
           return Rejection.RateLimited;
         }
+        // Sleep until a token is due (real clock) or the manual clock moves, at most a heartbeat;
+        // a waiter ahead of us in this thread leaving wakes us at once.
         const manual = core.clock.kind === 'manual';
         const untilToken = msUntilToken(m, core.slab.i64, base, nowAbs);
         const pause = manual ? WAIT_HEARTBEAT_MS : Math.max(1, Math.min(untilToken, deadline - nowAbs, WAIT_HEARTBEAT_MS));
-        const kick = this.#kick.promise;
-        const sleeps = [kick, waitChange(m, base + EP_WAITERS_I32, m[base + EP_WAITERS_I32] as number, pause)];
-        if (manual) sleeps.push(waitChange(m, H_NOW_I32, now, pause));
-        await Promise.race(sleeps);
+        const nap = sleep(pause, manual ? { i32: m, index: H_NOW_I32, expected: now } : undefined);
+        await Promise.race([this.#kick.promise, nap.done]);
+        nap.cancel();
       }
     } finally {
       queue.splice(queue.indexOf(me), 1);

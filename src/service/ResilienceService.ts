@@ -21,7 +21,7 @@ import { CircuitOpenError } from '../errors/CircuitOpenError.js';
 import { RateLimitError } from '../errors/RateLimitError.js';
 import { ResilienceTimeoutError } from '../errors/ResilienceTimeoutError.js';
 import { adjustHealth, applyRate, checkHealth, currentRate } from '../limiter/AdaptiveRate.js';
-import { checkPriority, Priority } from '../limiter/PriorityGate.js';
+import { checkPriority, Priority, WAIT_HEARTBEAT_MS } from '../limiter/PriorityGate.js';
 import { classifierById, classifierName } from '../policy/classifiers.js';
 import { type Duration, parseDuration } from '../policy/duration.js';
 import { type Policy, validatePolicy } from '../policy/Policy.js';
@@ -34,7 +34,7 @@ import { emptyTotals, initRecord, readTotals, replacePolicy, resetTotals } from 
 import { environmentMode } from './environment.js';
 import { EventCursor, publishEvent, type RingEvent } from './EventRing.js';
 import { HealthMonitor, type HealthMonitorOptions, type HealthSource, subscribeHealth } from './health.js';
-import { waitChange } from './sleep.js';
+import { type Sleep, sleep } from './sleep.js';
 import { type BreakerStatistics, type EndpointStats, type LimiterMetrics, limiterMetrics, ratio } from './stats.js';
 
 type TypedEmitter<T extends TE.EventMap> = TE.default<T>;
@@ -350,12 +350,11 @@ export class ResilienceService {
     if (ticket < 0) throw new RateLimitError(ep.name, waited.ms);
     if (timeoutMs === undefined || timeoutMs === 0) return this.#run(ep, ticket, operation);
     const controller = new AbortController();
-    let settled = false;
     const opStart = this.#clock.now();
     const outcome = (async () => operation(controller.signal))();
-    const timer = this.#sleepUntil(deadline, () => settled);
+    const timer = this.#sleepUntil(deadline);
     try {
-      const winner = await Promise.race([outcome.then((value) => ({ value })), timer.then(() => undefined)]);
+      const winner = await Promise.race([outcome.then((value) => ({ value })), timer.done.then(() => undefined)]);
       if (winner === undefined) {
         const error = new ResilienceTimeoutError(ep.name, timeoutMs);
         controller.abort(error);
@@ -370,20 +369,33 @@ export class ResilienceService {
       if (!(error instanceof ResilienceTimeoutError && controller.signal.aborted)) ep.record(ticket, !this.#classify(ep, error));
       throw error;
     } finally {
-      settled = true;
+      timer.cancel();
     }
   }
 
-  /** Resolves when slab time reaches `deadline` (or `done()` becomes true). */
-  async #sleepUntil(deadline: number, done: () => boolean): Promise<void> {
+  /** A sleep until slab time `deadline`: a timer on the real clock, clock advances on a manual one. */
+  #sleepUntil(deadline: number): Sleep {
+    let current: Sleep | undefined;
+    let cancelled = false;
     const i32 = this.#slab.i32;
-    for (;;) {
-      this.#clock.refresh();
-      const now = this.#clock.now();
-      if (now >= deadline || done()) return;
-      if (this.#clock.kind === 'manual') await waitChange(i32, H_NOW_I32, i32[H_NOW_I32] as number, 100);
-      else await new Promise((resolve) => setTimeout(resolve, Math.min(deadline - now, 2 ** 31 - 1)));
-    }
+    const loop = async (): Promise<void> => {
+      for (;;) {
+        this.#clock.refresh();
+        const now = this.#clock.now();
+        if (now >= deadline || cancelled) return;
+        const manual = this.#clock.kind === 'manual';
+        current = sleep(manual ? WAIT_HEARTBEAT_MS : deadline - now, manual ? { i32, index: H_NOW_I32, expected: i32[H_NOW_I32] as number } : undefined);
+        await current.done;
+        current.cancel();
+      }
+    };
+    return {
+      done: loop(),
+      cancel: () => {
+        cancelled = true;
+        current?.cancel();
+      },
+    };
   }
 
   /** Whether `error` counts as a failure of `ep` under its policy's classifier. */
