@@ -47,9 +47,22 @@ export function awaitAtLeast(i32: Int32Array, index: number, target: number, spi
  * them have arrived. Spins long, so the threads leave within a few hundred nanoseconds of each
  * other when they have a core each, and falls back to Atomics.wait when they do not.
  */
-export function meet(i32: Int32Array, index: number, parties: number, round: number, spins = 2_000_000): void {
+export function meet(i32: Int32Array, index: number, parties: number, round: number, spins = 100_000): void {
   bump(i32, index);
   awaitAtLeast(i32, index, parties * round, spins);
+}
+
+/**
+ * A meeting (see {@link meet}) followed by a second one at word `awake`: every thread is awake
+ * by then, so the second one ends while they all spin and they leave within a few hundred
+ * nanoseconds of each other, even when some of them slept through the first one (a thread woken
+ * by a notify starts tens of microseconds after the one that woke it). When a thread has no core
+ * (a loaded machine), the others stop spinning after a while and sleep. For races whose outcome
+ * is measured.
+ */
+export function startTogether(i32: Int32Array, arrive: number, awake: number, parties: number, round: number): void {
+  meet(i32, arrive, parties, round);
+  meet(i32, awake, parties, round, 500_000);
 }
 
 type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
@@ -66,6 +79,7 @@ export class Crew<R> {
   readonly workers: Worker[];
   readonly #results: Promise<R>[];
   readonly #failure: Promise<never>;
+  readonly #exit: Promise<'exited'>;
   readonly #terminated = new Set<Worker>();
 
   constructor(path: string, data: readonly unknown[]) {
@@ -74,6 +88,10 @@ export class Crew<R> {
       fail = reject;
     });
     this.#failure.catch(() => {});
+    let exited: () => void = () => {};
+    this.#exit = new Promise<'exited'>((resolve) => {
+      exited = () => resolve('exited');
+    });
     this.workers = data.map((d) => spawn(path, d));
     this.#results = this.workers.map(
       (worker, id) =>
@@ -88,6 +106,7 @@ export class Crew<R> {
             reject(wrapped);
           });
           worker.once('exit', (code) => {
+            exited();
             if (result !== undefined) {
               resolve(result.value);
               return;
@@ -101,13 +120,21 @@ export class Crew<R> {
     for (const r of this.#results) r.catch(() => {});
   }
 
-  /** Resolves when word `index` of `i32` is at least `target`; rejects as soon as a worker fails. */
+  /**
+   * Resolves when word `index` of `i32` is at least `target`; rejects as soon as a worker fails,
+   * or when a worker has exited and the word has not got there.
+   */
   async until(i32: Int32Array, index: number, target: number): Promise<number> {
     for (;;) {
       const value = Atomics.load(i32, index);
       if (value >= target) return value;
       const wait = waitAsync(i32, index, value);
-      if (wait.async) await Promise.race([wait.value, this.#failure]);
+      if (!wait.async) continue;
+      if ((await Promise.race([wait.value, this.#failure, this.#exit])) === 'exited') {
+        const last = Atomics.load(i32, index);
+        if (last >= target) return last;
+        throw new Error(`a worker exited while the main thread waited for control word ${index} to reach ${target} (it is ${last})`);
+      }
     }
   }
 
