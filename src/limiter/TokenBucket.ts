@@ -59,8 +59,9 @@ export function batchLifeMs(level: number, burst: number, interval: number): num
  * The expiry (see batchLifeMs) is what keeps the bound exact: tokens handed out early can only
  * be used while the bucket could not yet have regrown past burst + 1 behind them. So over any
  * interval of length d the grants are at most burst + rate × d + 1, for any number of threads.
- * Tokens of a stale batch are dropped (a call racing the refill that still uses one is counted
- * against the new batch). A thread that loses the CAS on `limit` gives its tokens back.
+ * Tokens of a stale batch that were not used go back to the bucket (a call racing the refill
+ * that still uses one is counted against the new batch). A thread that loses the CAS on
+ * `limit` undoes its take.
  *
  * `now` is the exact slab time and `now32` the same modulo 2^32. Returns true when the caller
  * should try the hot path again, false when no token is left.
@@ -83,22 +84,24 @@ export function refill(i32: Int32Array, i64: BigInt64Array, base: number, now: n
   const tatAt = (base >>> 1) + EP_TAT_I64;
   const interval = loadF64(i64, (base >>> 1) + EP_INTERVAL_I64);
   const x = (now - loadF64(i64, (base >>> 1) + EP_ORIGIN_I64)) / interval;
+  // Tokens of a stale batch that nobody used go back to the bucket: they were charged when handed out.
+  const unused = Math.max(0, (limit - grants) | 0);
   let tokens: number;
   let level: number;
   for (;;) {
     const tat = loadF64(i64, tatAt);
-    const [held, from] = gcraLevel(tat, x, burst);
+    const [held, from] = gcraLevel(tat - unused, x, burst);
     level = held;
     tokens = Math.min(MAX_BATCH, level);
-    if (tokens === 0) return false;
+    if (tokens === 0 && unused === 0) return false;
     if (casF64(i64, tatAt, tat, from + tokens)) break;
   }
   const until = wrap32(Math.floor(now + batchLifeMs(level, burst, interval)));
-  if (Atomics.compareExchange(i64, limitAt, word, wordOf((grants + tokens) | 0, until)) === word) return true;
-  // Another thread refilled first: give our tokens back to the bucket.
+  if (Atomics.compareExchange(i64, limitAt, word, wordOf((grants + tokens) | 0, until)) === word) return tokens > 0;
+  // Another thread replaced the batch first: undo our take and our return of the unused tokens.
   for (;;) {
     const tat = loadF64(i64, tatAt);
-    if (casF64(i64, tatAt, tat, tat - tokens)) return true;
+    if (casF64(i64, tatAt, tat, tat - tokens + unused)) return true;
   }
 }
 

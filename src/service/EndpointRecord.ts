@@ -8,6 +8,7 @@ import {
   EP_GRANTS_I32,
   EP_I32,
   EP_LIFE_I32,
+  EP_LIMIT_I64,
   EP_NOMINAL_RATE_I64,
   EP_POLICY_I32,
   EP_RATE_FACTOR_I64,
@@ -25,7 +26,7 @@ import {
   POL_VERSION_I32,
 } from '../core/layout.generated.js';
 import type { Slab } from '../core/Slab.js';
-import { wideRead } from '../core/wide.js';
+import { wideRead, wrap32 } from '../core/wide.js';
 import { BreakerState, packLow } from '../breaker/BreakerState.js';
 import { resetWindow } from '../window/RollingWindow.js';
 import type { Policy } from '../policy/Policy.js';
@@ -57,7 +58,15 @@ export function initRecord(slab: Slab, index: number, policy: Policy, nowAbs: nu
 export function replacePolicy(slab: Slab, index: number, policy: Policy, nowAbs: number): void {
   const version = (slab.i32[slab.endpointBase32(index) + EP_POLICY_I32 + POL_VERSION_I32] as number) + 1;
   writePolicy(slab, index, policy, version, nowAbs);
-  // The batch out under the old policy stays valid; the next refill applies the new burst and rate.
+  // Withdraw the batch handed out under the old policy (it may be unlimited); the next call
+  // refills under the new burst and rate.
+  const base = slab.endpointBase32(index);
+  const at = (base >>> 1) + EP_LIMIT_I64;
+  for (;;) {
+    const word = Atomics.load(slab.i64, at);
+    const grants = Atomics.load(slab.i32, base + EP_GRANTS_I32);
+    if (Atomics.compareExchange(slab.i64, at, word, wordOf(grants, wrap32(nowAbs) - 1)) === word) break;
+  }
 }
 
 function writePolicy(slab: Slab, index: number, policy: Policy, version: number, nowAbs: number): void {

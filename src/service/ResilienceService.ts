@@ -176,12 +176,13 @@ export class ResilienceService {
         publishEvent(slab.i32, index, Atomics.load(slab.i32, base + EP_LIFE_I32) >>> 1, from & 3, to & 3, now);
       },
     };
+    this.#raw.on('removeListener', () => this.#syncPoller());
     this.#raw.on('newListener', (event: string | symbol) => {
+      if (event !== 'stateChange') return;
       // Start reading the ring now, so a transition made right after on() is not missed.
-      if (event === 'stateChange') this.#cursor ??= new EventCursor(this.#slab.i32);
+      this.#cursor ??= new EventCursor(this.#slab.i32);
       queueMicrotask(() => this.#syncPoller());
     });
-    this.#raw.on('removeListener', () => this.#syncPoller());
   }
 
   /** Attaches to the service whose `handle` this is, from any thread. */
