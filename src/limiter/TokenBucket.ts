@@ -30,8 +30,11 @@ const SLACK = 1e-6;
  * held and the `tat` a take starts from. Pure.
  */
 export function gcraLevel(tat: number, x: number, capacity: number): [tokens: number, from: number] {
-  const from = Math.max(tat, Math.floor(x));
-  return [Math.max(0, Math.floor(x - from + capacity + SLACK)), from];
+  // The same slack on both sides, so a position a hair under a whole interval counts as that
+  // interval both for the bucket's fill and for where the take starts.
+  const at = x + SLACK;
+  const from = Math.max(tat, Math.floor(at));
+  return [Math.max(0, Math.floor(at - from + capacity)), from];
 }
 
 /**

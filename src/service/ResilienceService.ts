@@ -79,6 +79,22 @@ export interface ResilienceServiceOptions {
   readonly metricsIntervalMs?: number;
 }
 
+/**
+ * A service's configuration as plain, validated data — what `loadConfig()` makes of a
+ * `.builderconfig` file (the file format is no concern of this layer).
+ */
+export interface ResilienceConfig {
+  /** false: pass-through — nothing is broken or limited, statistics are still counted. */
+  readonly enabled: boolean;
+  /** The policy of endpoints used before they are registered. */
+  readonly defaultPolicy: Policy;
+  /** Endpoints to register, each with its policy. */
+  readonly endpoints: ReadonlyMap<string, Policy> | Readonly<Record<string, Policy>>;
+}
+
+/** Values of BUILDER_DISABLE_RESILIENCE that explicitly enable resilience (an empty value is "not set"). */
+const EXPLICITLY_OFF = new Set(['0', 'false', 'no', 'off']);
+
 const ATTACH = Symbol('attach');
 const NEVER_ABORTED = new AbortController().signal;
 /** One completed call in this many records its latency (the mean is unbiased; the cost is not paid per call). */
@@ -188,6 +204,44 @@ export class ResilienceService {
   /** Attaches to the service whose `handle` this is, from any thread. */
   static attach(handle: SlabHandle | SharedArrayBuffer): ResilienceService {
     return new ResilienceService(ATTACH, Slab.attach(handle));
+  }
+
+  /**
+   * Builds a service from a configuration (see `loadConfig()`): `defaultPolicy` becomes the default
+   * policy, every endpoint is registered with its policy, and `enabled: false` makes it
+   * pass-through. The environment switches, read from `options.env` as by the constructor,
+   * override the configuration: BUILDER_STRICT_RESILIENCE / BUILDER_RELAXED_RESILIENCE replace its
+   * default policy (its endpoints keep theirs), BUILDER_DISABLE_RESILIENCE=1 makes the service
+   * pass-through whatever `enabled` says, and BUILDER_DISABLE_RESILIENCE=0 (or false/no/off) enables
+   * it whatever `enabled` says. Every policy is checked before the service is made, so a bad
+   * configuration throws and leaves nothing behind.
+   */
+  static fromConfig(config: ResilienceConfig, options: ResilienceServiceOptions = {}): ResilienceService {
+    if (typeof config !== 'object' || config === null) throw new TypeError(`config: expected an object, got ${config === null ? 'null' : typeof config}`);
+    if (typeof config.enabled !== 'boolean') throw new TypeError(`config.enabled: expected a boolean, got ${typeof config.enabled}`);
+    const source = config.endpoints;
+    if (typeof source !== 'object' || source === null) throw new TypeError(`config.endpoints: expected a Map or an object, got ${source === null ? 'null' : typeof source}`);
+    const entries: [string, Policy][] = [];
+    for (const [name, policy] of source instanceof Map ? source : Object.entries(source as Readonly<Record<string, Policy>>)) {
+      try {
+        entries.push([name, validatePolicy(policy)]);
+      } catch (error) {
+        if (error instanceof RangeError) throw new RangeError(`endpoint ${JSON.stringify(name)}: ${error.message}`);
+        if (error instanceof TypeError) throw new TypeError(`endpoint ${JSON.stringify(name)}: ${error.message}`);
+        throw error;
+      }
+    }
+    const env = options.env === false ? undefined : (options.env ?? process.env);
+    const disable = env?.BUILDER_DISABLE_RESILIENCE?.trim().toLowerCase();
+    const enabled = config.enabled || (disable !== undefined && EXPLICITLY_OFF.has(disable));
+    const service = new ResilienceService(config.defaultPolicy, { ...options, passThrough: options.passThrough === true || !enabled });
+    try {
+      for (const [name, policy] of entries) service.registerEndpoint(name, policy);
+    } catch (error) {
+      service.close();
+      throw error;
+    }
+    return service;
   }
 
   /** A structured-cloneable reference to this service's shared state, for `workerData` or a task. */
