@@ -82,14 +82,16 @@ export const EP_BREAKER_I32 = 16;
 export const EP_LIMIT = 72;
 export const EP_LIMIT_I64 = 9;
 export const EP_LIMIT_I32 = 18;
-export const EP_ROTATE_AT = 80;
-export const EP_ROTATE_AT_I32 = 20;
-export const EP_LIFE = 84;
-export const EP_LIFE_I32 = 21;
-export const EP_WAITERS = 88;
-export const EP_WAITERS_I32 = 22;
-export const EP_FLAGS = 92;
-export const EP_FLAGS_I32 = 23;
+export const EP_EMPTY_UNTIL = 80;
+export const EP_EMPTY_UNTIL_I32 = 20;
+export const EP_ROTATE_AT = 84;
+export const EP_ROTATE_AT_I32 = 21;
+export const EP_LIFE = 88;
+export const EP_LIFE_I32 = 22;
+export const EP_WAITERS = 92;
+export const EP_WAITERS_I32 = 23;
+export const EP_FLAGS = 96;
+export const EP_FLAGS_I32 = 24;
 export const EP_FAILURES = 128;
 export const EP_FAILURES_I32 = 32;
 export const EP_FAILURES_HALF_WRAPS = 132;
@@ -153,7 +155,7 @@ export const EP_NAME_LENGTH = 644;
 export const EP_NAME_LENGTH_I32 = 161;
 export const EP_NAME = 648;
 /** Int32 indexes of the endpoint fields that hold slab times (kept fresh by the sweep). */
-export const EP_TIME_FIELDS_I32: readonly number[] = [20, 68, 69, 70, 71, 112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122, 123, 124, 125, 126, 127];
+export const EP_TIME_FIELDS_I32: readonly number[] = [20, 21, 68, 69, 70, 71, 112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122, 123, 124, 125, 126, 127];
 /** 64-bit indexes of the endpoint words whose high half holds a slab time. */
 export const EP_TIME_HIGH_FIELDS_I64: readonly number[] = [8, 9];
 

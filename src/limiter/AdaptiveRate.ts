@@ -1,6 +1,7 @@
 import { loadF64, storeF64 } from '../core/atomic64.js';
 import { rescaleDebt } from './TokenBucket.js';
-import { EP_BREAKER_I32, EP_FLAGS_I32, EP_INTERVAL_I64, EP_NOMINAL_RATE_I64, EP_RATE_FACTOR_I64 } from '../core/layout.generated.js';
+import { wrap32 } from '../core/wide.js';
+import { EP_BREAKER_I32, EP_EMPTY_UNTIL_I32, EP_FLAGS_I32, EP_INTERVAL_I64, EP_NOMINAL_RATE_I64, EP_RATE_FACTOR_I64 } from '../core/layout.generated.js';
 
 /** Flag bits of an endpoint record's `flags` word. */
 export const FLAG_ADAPTIVE = 1;
@@ -44,6 +45,8 @@ export function applyRate(i32: Int32Array, i64: BigInt64Array, base: number, now
     const previous = loadF64(i64, (base >>> 1) + EP_INTERVAL_I64);
     rescaleDebt(i64, base, now, previous, interval);
     storeF64(i64, (base >>> 1) + EP_INTERVAL_I64, interval);
+    // Whatever the old rate said about when the next token is due no longer holds.
+    Atomics.store(i32, base + EP_EMPTY_UNTIL_I32, wrap32(now) - 1);
     if (((i32[base + EP_BREAKER_I32] as number) & 3) === state) return rate;
   }
 }

@@ -1,5 +1,6 @@
 import { casF64, loadF64, wordOf } from '../core/atomic64.js';
 import {
+  EP_EMPTY_UNTIL_I32,
   EP_GRANTS_I32,
   EP_INTERVAL_I64,
   EP_LIMIT_I32,
@@ -64,7 +65,9 @@ export function batchLifeMs(level: number, burst: number, interval: number): num
  * interval of length d the grants are at most burst + rate × d + 1, for any number of threads.
  * Tokens of a stale batch that were not used go back to the bucket (a call racing the refill
  * that still uses one is counted against the new batch). A thread that loses the CAS on
- * `limit` undoes its take.
+ * `limit` undoes its take. When the bucket is found empty, `emptyUntil` records until when, so
+ * calls before then are refused without reading the clock; every path that gives tokens back
+ * clears it (and re-checks after setting it), so it never refuses a token the bucket holds.
  *
  * `now` is the exact slab time and `now32` the same modulo 2^32. Returns true when the caller
  * should try the hot path again, false when no token is left.
@@ -96,16 +99,29 @@ export function refill(i32: Int32Array, i64: BigInt64Array, base: number, now: n
     const [held, from] = gcraLevel(tat - unused, x, burst);
     level = held;
     tokens = Math.min(MAX_BATCH, level);
-    if (tokens === 0 && unused === 0) return false;
+    if (tokens === 0 && unused === 0) {
+      // Empty until the next token is due: callers before then are refused without coming here.
+      // (The same slack as gcraLevel, so this never refuses a call the bucket would admit.)
+      const due = loadF64(i64, (base >>> 1) + EP_ORIGIN_I64) + (tat + 1 - burst - SLACK) * interval;
+      Atomics.store(i32, base + EP_EMPTY_UNTIL_I32, wrap32(Math.ceil(due) - 1));
+      // Tokens given back meanwhile (see below) make the bucket non-empty again: forget the hint.
+      if (loadF64(i64, tatAt) !== tat) Atomics.store(i32, base + EP_EMPTY_UNTIL_I32, now32 - 1);
+      return false;
+    }
     if (casF64(i64, tatAt, tat, from + tokens)) break;
   }
   const until = wrap32(Math.floor(now + batchLifeMs(level, burst, interval)));
-  if (Atomics.compareExchange(i64, limitAt, word, wordOf((grants + tokens) | 0, until)) === word) return tokens > 0;
+  if (Atomics.compareExchange(i64, limitAt, word, wordOf((grants + tokens) | 0, until)) === word) {
+    if (unused > 0) Atomics.store(i32, base + EP_EMPTY_UNTIL_I32, now32 - 1);
+    return tokens > 0;
+  }
   // Another thread replaced the batch first: undo our take and our return of the unused tokens.
   for (;;) {
     const tat = loadF64(i64, tatAt);
-    if (casF64(i64, tatAt, tat, tat - tokens + unused)) return true;
+    if (casF64(i64, tatAt, tat, tat - tokens + unused)) break;
   }
+  Atomics.store(i32, base + EP_EMPTY_UNTIL_I32, now32 - 1);
+  return true;
 }
 
 /** Milliseconds until the bucket will hold a token again (0 if it may hold one now). */

@@ -15,6 +15,7 @@ import {
 import { addF64 } from '../core/atomic64.js';
 import {
   EP_BREAKER_I32,
+  EP_EMPTY_UNTIL_I32,
   EP_FAILURES_HALF_WRAPS_I32,
   EP_FAILURES_I32,
   EP_GRANTS_HALF_WRAPS_I32,
@@ -310,7 +311,9 @@ export class EndpointHandle {
     for (;;) {
       const expiry = m[base + EP_LIMIT_I32 + 1] as number;
       const g = m[base + EP_GRANTS_I32] as number;
-      if (((g - (m[base + EP_LIMIT_I32] as number)) | 0) >= 0 || (((m[H_NOW_I32] as number) - expiry) | 0) > 0) {
+      const now = m[H_NOW_I32] as number;
+      if (((g - (m[base + EP_LIMIT_I32] as number)) | 0) >= 0 || ((now - expiry) | 0) > 0) {
+        if (((now - (m[base + EP_EMPTY_UNTIL_I32] as number)) | 0) <= 0) return false;
         core.clock.refresh();
         if (!refill(m, core.slab.i64, base, core.clock.now(), core.slab.passThrough)) return false;
         continue;

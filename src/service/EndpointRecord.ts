@@ -1,6 +1,7 @@
 import { wordOf, storeF64, loadF64 } from '../core/atomic64.js';
 import {
   EP_BREAKER_I64,
+  EP_EMPTY_UNTIL_I32,
   EP_FAILURES_HALF_WRAPS_I32,
   EP_FAILURES_I32,
   EP_FLAGS_I32,
@@ -67,6 +68,7 @@ export function replacePolicy(slab: Slab, index: number, policy: Policy, nowAbs:
     const grants = Atomics.load(slab.i32, base + EP_GRANTS_I32);
     if (Atomics.compareExchange(slab.i64, at, word, wordOf(grants, wrap32(nowAbs) - 1)) === word) break;
   }
+  Atomics.store(slab.i32, base + EP_EMPTY_UNTIL_I32, wrap32(nowAbs) - 1);
 }
 
 function writePolicy(slab: Slab, index: number, policy: Policy, version: number, nowAbs: number): void {
