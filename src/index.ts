@@ -1,5 +1,10 @@
 export type { BreakerState as BreakerStateValue } from './breaker/BreakerState.js';
 export { BREAKER_STATE_NAMES, BreakerState, Rejection } from './breaker/BreakerState.js';
+export { CONFIG_FILE_NAME, findConfigFile, loadConfig, MAX_ALIAS_COUNT, MAX_CONFIG_BYTES, parseConfig } from './config/loadConfig.js';
+export type { LoadConfigOptions, LoadedConfig } from './config/loadConfig.js';
+export { createServiceFromConfig } from './config/createServiceFromConfig.js';
+export type { ConfigWatcher, WatchConfigOptions } from './config/watchConfig.js';
+export { watchConfig } from './config/watchConfig.js';
 export { MAX_NAME_BYTES } from './core/layout.generated.js';
 export { ManualClock } from './core/ManualClock.js';
 export type { ClockKind, SharedClock } from './core/SharedClock.js';
@@ -7,6 +12,8 @@ export type { SlabHandle } from './core/Slab.js';
 export { DEFAULT_CAPACITY, MAX_CAPACITY } from './core/Slab.js';
 export { CapacityError, isCapacityError } from './errors/CapacityError.js';
 export { CircuitOpenError, isCircuitOpenError } from './errors/CircuitOpenError.js';
+export type { ConfigErrorDetails, ConfigIssue } from './errors/ConfigError.js';
+export { ConfigError, isConfigError } from './errors/ConfigError.js';
 export { EndpointNameError, isEndpointNameError } from './errors/EndpointNameError.js';
 export { isRateLimitError, RateLimitError } from './errors/RateLimitError.js';
 export type { ResilienceErrorCode, ResilienceErrorJSON } from './errors/ResilienceError.js';
@@ -29,6 +36,7 @@ export type { EndpointHandle } from './service/EndpointHandle.js';
 export type { Health, HealthListener, HealthMonitorOptions, HealthSource } from './service/health.js';
 export type {
   MetricsUpdateCallback,
+  ResilienceConfig,
   ResilienceEvents,
   ResilienceServiceOptions,
   StateChangeEvent,
