@@ -14,7 +14,19 @@ const outDir = join(root, 'test', '.samples');
 describe('README samples', () => {
   it('has the samples the specification shows', () => {
     expect(samples.map((s) => s.name)).toEqual(
-      expect.arrayContaining(['quick-start', 'presets', 'builder', 'priorities', 'adaptive', 'subscribe', 'stats', 'metrics-update', 'start-strict']),
+      expect.arrayContaining([
+        'quick-start',
+        'presets',
+        'builder',
+        'priorities',
+        'adaptive',
+        'subscribe',
+        'stats',
+        'metrics-update',
+        'start-strict',
+        'config-file',
+        'prometheus',
+      ]),
     );
   });
 
@@ -22,8 +34,11 @@ describe('README samples', () => {
     it(`runs the ${sample.name} sample`, async () => {
       mkdirSync(outDir, { recursive: true });
       const file = join(outDir, `${sample.name}.ts`);
-      const entry = pathToFileURL(join(root, 'src', 'index.ts')).href;
-      writeFileSync(file, sample.code.replaceAll("'@builder/resilience'", `'${entry}'`));
+      // Each package entry point maps to its source module.
+      const code = sample.code.replace(/'@builder\/resilience(?:\/([\w-]+))?'/g, (_, sub: string | undefined) => {
+        return `'${pathToFileURL(join(root, 'src', `${sub ?? 'index'}.ts`)).href}'`;
+      });
+      writeFileSync(file, code);
       await import(pathToFileURL(file).href);
     });
   }
