@@ -44,3 +44,32 @@ export type {
 } from './service/ResilienceService.js';
 export { ResilienceService } from './service/ResilienceService.js';
 export type { BreakerStatistics, EndpointStats, LimiterMetrics } from './service/stats.js';
+export type { ActionRequest, ActionResult, ActionSpec } from './integrations/executor/ActionResult.js';
+export type { Coordinator, CoordinatorOptions } from './integrations/executor/Coordinator.js';
+export { startCoordinator } from './integrations/executor/Coordinator.js';
+export { CoordinatorHttpError, isCoordinatorHttpError } from './integrations/executor/CoordinatorHttpError.js';
+export {
+  COORDINATOR_CLASSIFIER,
+  coordinatorPolicy,
+  isCoordinatorFailure,
+  registerCoordinatorClassifier,
+} from './integrations/executor/coordinatorClassifier.js';
+export type { RemoteExecuteOptions, RemoteExecutorConfig } from './integrations/executor/RemoteExecutor.js';
+export { RemoteExecutor } from './integrations/executor/RemoteExecutor.js';
+export type { ResilientRemoteExecutorOptions } from './integrations/executor/ResilientRemoteExecutor.js';
+export { actionPriority, coordinatorEndpointName, ResilientRemoteExecutor } from './integrations/executor/ResilientRemoteExecutor.js';
+export type { Result } from './integrations/Result.js';
+export { Err, err, Ok, ok } from './integrations/Result.js';
+export type { HttpWorkerTransportOptions } from './integrations/transport/HttpWorkerTransport.js';
+export { HttpWorkerTransport } from './integrations/transport/HttpWorkerTransport.js';
+export type { ActionSummary, Heartbeat, StealRequest, StealResponse, WorkerMessageKind } from './integrations/transport/messages.js';
+export { MAX_ID_LENGTH, MAX_STOLEN_ACTIONS } from './integrations/transport/messages.js';
+export type { ResilientTransportOptions } from './integrations/transport/ResilientTransportFactory.js';
+export { ResilientTransportFactory, workerEndpointName } from './integrations/transport/ResilientTransportFactory.js';
+export type { ResilientWorkerTransportOptions } from './integrations/transport/ResilientWorkerTransport.js';
+export { ResilientWorkerTransport, WORKER_MESSAGE_PRIORITY } from './integrations/transport/ResilientWorkerTransport.js';
+export type { TransportErrorCode } from './integrations/transport/TransportError.js';
+export { isTransportError, TransportError } from './integrations/transport/TransportError.js';
+export type { WorkerTransport } from './integrations/transport/WorkerTransport.js';
+export type { WorkerProtocolHandlers, WorkerProtocolServerOptions } from './integrations/transport/WorkerProtocolServer.js';
+export { WorkerProtocolServer } from './integrations/transport/WorkerProtocolServer.js';
