@@ -73,3 +73,14 @@ export { isTransportError, TransportError } from './integrations/transport/Trans
 export type { WorkerTransport } from './integrations/transport/WorkerTransport.js';
 export type { WorkerProtocolHandlers, WorkerProtocolServerOptions } from './integrations/transport/WorkerProtocolServer.js';
 export { WorkerProtocolServer } from './integrations/transport/WorkerProtocolServer.js';
+export type { CacheHttpErrorJSON } from './integrations/cache/CacheHttpError.js';
+export { CacheHttpError, isCacheHttpError } from './integrations/cache/CacheHttpError.js';
+export { CacheTimeoutError, isCacheTimeoutError } from './integrations/cache/CacheTimeoutError.js';
+export type { CacheBody, CacheCallOptions, CacheKind, CacheTransport } from './integrations/cache/CacheTransport.js';
+export { MAX_HASH_LENGTH } from './integrations/cache/CacheTransport.js';
+export type { HttpCacheConfig } from './integrations/cache/HttpCacheTransport.js';
+export { DEFAULT_CACHE_TIMEOUT_MS, HttpCacheTransport } from './integrations/cache/HttpCacheTransport.js';
+export type { CacheRetryOptions, ResilientCacheConfig } from './integrations/cache/ResilientCacheTransport.js';
+export { CACHE_PRIORITIES, ResilientCacheTransport } from './integrations/cache/ResilientCacheTransport.js';
+export type { RetryEvent, RetryOperation, RetryOptions } from './service/retry.js';
+export { backoffDelay, MAX_ATTEMPTS, retry } from './service/retry.js';
