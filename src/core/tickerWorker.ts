@@ -13,3 +13,4 @@ parentPort?.on('message', (message: { op: 'add' | 'remove'; buffer: SharedArrayB
 setInterval(() => {
   for (const clock of clocks.values()) clock.refresh();
 }, 1);
+parentPort?.postMessage('ready');

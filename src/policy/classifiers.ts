@@ -24,16 +24,23 @@ const NETWORK_CODES = new Set([
   'TIMEOUT',
 ]);
 
+/** An HTTP status of the 5xx class: the server (or a proxy or gateway in front of it) failed. */
+const isServerStatus = (status: unknown): boolean => typeof status === 'number' && status >= 500 && status <= 599;
+
 /**
  * True for errors of the network: connection refused, reset or timed out, DNS failures, socket
- * hang-ups, `fetch` failures (a TypeError whose `cause` is one of these) and our own timeouts.
+ * hang-ups, `fetch` failures (a TypeError whose `cause` is one of these), our own timeouts, and
+ * HTTP server errors — an error carrying a numeric `status` or `statusCode` from 500 to 599 (as
+ * `CacheHttpError` and most HTTP clients' errors do). A 4xx status (a miss, a refusal, a bad
+ * request) is the caller's problem, not the endpoint's, and does not count.
  * Looks through `cause` chains up to 8 deep.
  */
 export function isNetworkError(error: unknown): boolean {
   let e: unknown = error;
   for (let depth = 0; depth < 8 && typeof e === 'object' && e !== null; depth++) {
-    const rec = e as { code?: unknown; message?: unknown; name?: unknown; cause?: unknown };
+    const rec = e as { code?: unknown; message?: unknown; name?: unknown; cause?: unknown; status?: unknown; statusCode?: unknown };
     if (typeof rec.code === 'string' && NETWORK_CODES.has(rec.code)) return true;
+    if (isServerStatus(rec.status) || isServerStatus(rec.statusCode)) return true;
     if (typeof rec.message === 'string' && /socket hang up|fetch failed|network error/i.test(rec.message)) return true;
     if (rec.name === 'AbortError' && rec.cause !== undefined) return isNetworkError(rec.cause);
     e = rec.cause;
@@ -66,6 +73,14 @@ export function registerClassifier(name: string, classify: FailureClassifier): v
 /** The classifier with slab id `id`; unknown ids count every error. */
 export function classifierById(id: number): FailureClassifier {
   return byId.get(id)?.classify ?? (() => true);
+}
+
+/**
+ * The classifier registered as `name` in this thread; a name this thread does not know counts
+ * every error, as execute() does.
+ */
+export function classifierNamed(name: string): FailureClassifier {
+  return classifierById(classifierId(name));
 }
 
 /** The name of the classifier with slab id `id`, as far as this thread knows it. */

@@ -397,6 +397,7 @@ export class ResilienceService {
     priority: number | undefined,
     timeoutMs: number | undefined,
   ): Promise<T> {
+    this.#clock.refresh();
     const start = this.#clock.now();
     const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : start + timeoutMs;
     const waited = { ms: 0 };
