@@ -102,6 +102,21 @@ const LATENCY_SAMPLE = 16;
 /** Event listeners drain the shared ring this often, ms. */
 const EVENT_POLL_MS = 10;
 
+/**
+ * The error of a refused call, made without capturing a stack trace: a refusal happens where the
+ * caller called `execute()`, and a trace would cost more than everything else on the path (the
+ * fast reject path is what an open circuit is for).
+ */
+function rejection(endpoint: string, ticket: number, waitedMs: number): CircuitOpenError | RateLimitError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return ticket === Rejection.CircuitOpen ? new CircuitOpenError(endpoint) : new RateLimitError(endpoint, waitedMs);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 function subscription(stop: () => void): Subscription {
   let done = false;
   const dispose = (): void => {
@@ -346,9 +361,13 @@ export class ResilienceService {
       if (typeof operation !== 'function') throw new TypeError(`operation: expected a function, got ${typeof operation}`);
       const timeoutMs = timeout === undefined ? undefined : parseDuration(timeout, 'timeout');
       const ep = this.endpoint(endpoint);
-      if (timeoutMs === 0) return this.#executeSlow(ep, operation, ep.tryAcquire(priority), undefined, 0);
+      if (timeoutMs === 0) {
+        const ticket = ep.tryAcquire(priority);
+        return ticket < 0 ? Promise.reject(rejection(ep.name, ticket, 0)) : this.#run(ep, ticket, operation);
+      }
       const ticket = ep.tryAcquireQuiet(priority);
       if (ticket >= 0 && timeoutMs === undefined) return this.#run(ep, ticket, operation);
+      if (ticket === Rejection.CircuitOpen) return Promise.reject(rejection(ep.name, ticket, 0));
       return this.#executeSlow(ep, operation, ticket, priority, timeoutMs);
     } catch (error) {
       return Promise.reject(error);
@@ -402,8 +421,7 @@ export class ResilienceService {
     const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : start + timeoutMs;
     const waited = { ms: 0 };
     const ticket = first === Rejection.RateLimited && priority !== undefined ? await ep.waitForToken(priority, deadline, waited) : first;
-    if (ticket === Rejection.CircuitOpen) throw new CircuitOpenError(ep.name);
-    if (ticket < 0) throw new RateLimitError(ep.name, waited.ms);
+    if (ticket < 0) throw rejection(ep.name, ticket, waited.ms);
     if (timeoutMs === undefined || timeoutMs === 0) return this.#run(ep, ticket, operation);
     const controller = new AbortController();
     const opStart = this.#clock.now();
