@@ -19,7 +19,8 @@ import type { Slab } from './Slab.js';
 const EMPTY = 0;
 const TOMBSTONE = -1;
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+// ignoreBOM: a name may begin with U+FEFF like any other character.
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** An endpoint name as the slab stores it. */
 export interface EncodedName {

@@ -1,4 +1,4 @@
-import type { SharedClock } from './SharedClock.js';
+import { MAX_CLOCK_MS, type SharedClock } from './SharedClock.js';
 
 /**
  * A clock that moves only when told to, for tests. Give it to a service
@@ -12,8 +12,8 @@ export class ManualClock {
 
   /** @param startMs the initial time in milliseconds (an integer >= 0; values past 2^32 are fine). */
   constructor(startMs = 0) {
-    if (typeof startMs !== 'number' || !Number.isSafeInteger(startMs) || startMs < 0) {
-      throw new RangeError(`ManualClock(startMs): startMs must be a safe integer >= 0, got ${String(startMs)}`);
+    if (typeof startMs !== 'number' || !Number.isSafeInteger(startMs) || startMs < 0 || startMs > MAX_CLOCK_MS) {
+      throw new RangeError(`ManualClock(startMs): startMs must be a whole number of milliseconds from 0 to ${MAX_CLOCK_MS}, got ${String(startMs)}`);
     }
     this.#pending = startMs;
   }
@@ -25,10 +25,10 @@ export class ManualClock {
 
   /** Moves the time forward by `ms` (>= 0) and returns the new time. */
   advance(ms: number): number {
-    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
-      throw new RangeError(`advance(ms): ms must be a finite number >= 0, got ${String(ms)}`);
-    }
     if (this.#shared === undefined) {
+      if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || ms < 0 || ms > MAX_CLOCK_MS - this.#pending) {
+        throw new RangeError(`advance(ms): ms must be a whole number of milliseconds from 0 to ${MAX_CLOCK_MS - this.#pending}, got ${String(ms)}`);
+      }
       this.#pending += ms;
       return this.#pending;
     }

@@ -24,6 +24,9 @@ const SWEEP_SHIFT = 28;
 /** The clock moves by at most this much per step, so no sweep period is skipped. */
 const MAX_STEP = 2 ** SWEEP_SHIFT;
 
+/** Latest slab time a clock can reach, ms (keeps every sum of times exact in a double). */
+export const MAX_CLOCK_MS = 2 ** 53 - 2 ** 32;
+
 export const CLOCK_REAL = 0;
 export const CLOCK_MANUAL = 1;
 
@@ -73,10 +76,13 @@ export class SharedClock {
    */
   advanceTo(target: number): number {
     const i32 = this.#i32;
+    const goal = Math.min(Math.floor(target), MAX_CLOCK_MS);
     for (;;) {
       const cur = this.now();
-      if (!(target > cur)) return cur;
-      const next = cur + Math.min(target - cur, MAX_STEP);
+      if (!(goal > cur)) return cur;
+      // With no record yet there is nothing to sweep: a jump of any size is one step.
+      const step = Atomics.load(i32, H_BUMP_NEXT_I32) === 0 ? goal - cur : Math.min(goal - cur, MAX_STEP);
+      const next = cur + step;
       if (Atomics.compareExchange(i32, H_NOW_I32, wrap32(cur), wrap32(next)) !== wrap32(cur)) continue;
       const crossed = Math.floor(next / 2 ** 31) - Math.floor(cur / 2 ** 31);
       if (crossed !== 0) Atomics.add(i32, H_NOW_HALF_WRAPS_I32, crossed);
@@ -89,10 +95,11 @@ export class SharedClock {
   /** Advances a manual clock by `ms` milliseconds. Throws for a real clock. */
   advance(ms: number): number {
     if (this.kind !== 'manual') throw new TypeError('advance() needs a manual clock; this slab runs on the real clock');
-    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
-      throw new RangeError(`advance(ms): ms must be a finite number >= 0, got ${String(ms)}`);
+    const now = this.now();
+    if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || ms < 0 || ms > MAX_CLOCK_MS - now) {
+      throw new RangeError(`advance(ms): ms must be a whole number of milliseconds from 0 to ${MAX_CLOCK_MS - now}, got ${String(ms)}`);
     }
-    return this.advanceTo(this.now() + ms);
+    return this.advanceTo(now + ms);
   }
 
   /** For a real clock, brings the time word up to the process-monotonic clock. No-op for a manual clock. */

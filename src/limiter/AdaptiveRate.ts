@@ -1,7 +1,7 @@
-import { loadF64, storeF64 } from '../core/atomic64.js';
+import { halvesOf, loadF64, storeF64, wordOf } from '../core/atomic64.js';
 import { rescaleDebt } from './TokenBucket.js';
 import { wrap32 } from '../core/wide.js';
-import { EP_BREAKER_I32, EP_EMPTY_UNTIL_I32, EP_FLAGS_I32, EP_INTERVAL_I64, EP_NOMINAL_RATE_I64, EP_RATE_FACTOR_I64 } from '../core/layout.generated.js';
+import { EP_BREAKER_I32, EP_EMPTY_UNTIL_I32, EP_LIMIT_I64, EP_FLAGS_I32, EP_INTERVAL_I64, EP_NOMINAL_RATE_I64, EP_RATE_FACTOR_I64 } from '../core/layout.generated.js';
 
 /** Flag bits of an endpoint record's `flags` word. */
 export const FLAG_ADAPTIVE = 1;
@@ -43,10 +43,9 @@ export function applyRate(i32: Int32Array, i64: BigInt64Array, base: number, now
     const rate = currentRate(i32, i64, base);
     const interval = rate === Number.POSITIVE_INFINITY ? 0 : 1000 / rate;
     const previous = loadF64(i64, (base >>> 1) + EP_INTERVAL_I64);
-    rescaleDebt(i64, base, now, previous, interval);
+    rescaleDebt(i32, i64, base, now, previous, interval);
     storeF64(i64, (base >>> 1) + EP_INTERVAL_I64, interval);
-    // Whatever the old rate said about when the next token is due no longer holds.
-    Atomics.store(i32, base + EP_EMPTY_UNTIL_I32, wrap32(now) - 1);
+    if (previous !== interval) expireBatch(i32, i64, base, now);
     if (((i32[base + EP_BREAKER_I32] as number) & 3) === state) return rate;
   }
 }
@@ -56,4 +55,21 @@ export function adjustHealth(i32: Int32Array, i64: BigInt64Array, base: number, 
   if ((Atomics.load(i32, base + EP_FLAGS_I32) & FLAG_ADAPTIVE) === 0) return loadF64(i64, (base >>> 1) + EP_NOMINAL_RATE_I64);
   storeF64(i64, (base >>> 1) + EP_RATE_FACTOR_I64, healthFactor(health));
   return applyRate(i32, i64, base, now);
+}
+
+/**
+ * Ends the batch that is out (its unused tokens go back to the bucket at the next refill) and
+ * forgets when the bucket was due to refill: both were worked out at the old rate. A batch's
+ * lifetime is what keeps grants within burst + rate × d + 1; at a new rate it no longer would.
+ */
+export function expireBatch(i32: Int32Array, i64: BigInt64Array, base: number, now: number): void {
+  const at = (base >>> 1) + EP_LIMIT_I64;
+  const expired = wrap32(now) - 1;
+  for (;;) {
+    const word = Atomics.load(i64, at);
+    const [limit, expiry] = halvesOf(word);
+    if (((expired - expiry) | 0) >= 0) break;
+    if (Atomics.compareExchange(i64, at, word, wordOf(limit, expired)) === word) break;
+  }
+  Atomics.store(i32, base + EP_EMPTY_UNTIL_I32, expired);
 }

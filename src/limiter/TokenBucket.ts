@@ -137,17 +137,21 @@ export function msUntilToken(i32: Int32Array, i64: BigInt64Array, base: number, 
 /**
  * Re-expresses the bucket's debt (how far its arrival time is ahead of now) in interval `to`
  * instead of `from`, so a rate change applies to tokens already owed: 200 tokens owed at 10 rps
- * are 20 s of debt, at 150 rps 1.3 s. Rounds the debt up (never frees a token early).
+ * are 20 s of debt, at 150 rps 1.3 s.
  */
-export function rescaleDebt(i64: BigInt64Array, base: number, now: number, from: number, to: number): void {
+export function rescaleDebt(i32: Int32Array, i64: BigInt64Array, base: number, now: number, from: number, to: number): void {
   if (from === to) return;
   const tatAt = (base >>> 1) + EP_TAT_I64;
   const origin = loadF64(i64, (base >>> 1) + EP_ORIGIN_I64);
+  const burst = i32[base + EP_POLICY_I32 + POL_BURST_I32] as number;
   for (;;) {
     const tat = loadF64(i64, tatAt);
     const xFrom = from === 0 ? Number.POSITIVE_INFINITY : (now - origin) / from;
     const xTo = to === 0 ? 0 : (now - origin) / to;
-    const next = tat > xFrom ? Math.ceil(xTo + (tat - xFrom)) : Math.floor(xTo);
+    // Tokens owed, or the credit of a token already due (up to a full bucket), carried over in
+    // tokens. Not rounded: a fractional arrival time stays exact under takes of whole tokens,
+    // and rounding here would lose or free up to a token at every change of rate.
+    const next = Number.isFinite(xFrom) ? xTo + Math.max(tat - xFrom, -burst) : xTo;
     if (casF64(i64, tatAt, tat, next)) return;
   }
 }

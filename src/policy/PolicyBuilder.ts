@@ -96,8 +96,10 @@ export class PolicyBuilder {
     const next = { ...this.#fields, [key]: value };
     // Check this option now (naming it), without failing on combinations that later setters fix.
     const probe = { ...next };
-    if (key === 'halfOpenTrials') probe.halfOpenSuccesses = Math.min(probe.halfOpenSuccesses, value as number) || 1;
-    if (key === 'halfOpenSuccesses') probe.halfOpenTrials = Math.max(probe.halfOpenTrials, value as number);
+    if (typeof value === 'number') {
+      if (key === 'halfOpenTrials') probe.halfOpenSuccesses = Math.min(probe.halfOpenSuccesses, value) || 1;
+      if (key === 'halfOpenSuccesses') probe.halfOpenTrials = Math.max(probe.halfOpenTrials, value);
+    }
     validatePolicy(probe);
     this.#fields = next;
     return this;

@@ -35,7 +35,8 @@ export function bucketWidthMs(policy: Pick<Policy, 'windowMs' | 'windowBuckets'>
 
 /** Writes a validated policy into `block` at `at` (Int32 slots). The rate goes separately. */
 export function encodePolicy(policy: Policy, block: Int32Array, at: number, version: number): void {
-  block[at + P_THRESHOLD_PPM] = Math.round(policy.failureThreshold * PPM);
+  // Kept to a millionth; a threshold below that is kept as one millionth (still > 0).
+  block[at + P_THRESHOLD_PPM] = Math.max(1, Math.round(policy.failureThreshold * PPM));
   block[at + P_MIN_REQUESTS] = policy.minimumRequests;
   block[at + P_WINDOW_MS] = policy.windowMs;
   block[at + P_BUCKETS] = policy.windowBuckets;

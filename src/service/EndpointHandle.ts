@@ -142,11 +142,12 @@ export class EndpointHandle {
    * counted but move no state.
    */
   record(ticket: number, ok: boolean): void {
+    // Only what tryAcquire hands out counts: a non-negative Int32 (NaN, fractions and the like do not).
+    if ((ticket | 0) !== ticket || ticket < 0) return;
     if (ok) {
-      if ((ticket & 1) === 1 && ticket > 0) this.#trialResult(ticket, true);
+      if ((ticket & 1) === 1) this.#trialResult(ticket, true);
       return;
     }
-    if (ticket < 0) return;
     const m = this.#i32;
     const base = this.#base;
     if (m[base + EP_LIFE_I32] !== this.#life) return;

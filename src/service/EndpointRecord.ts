@@ -53,6 +53,7 @@ export function initRecord(slab: Slab, index: number, policy: Policy, nowAbs: nu
   storeF64(i64, (base >>> 1) + EP_RATE_FACTOR_I64, 1);
   writePolicy(slab, index, policy, 1, nowAbs);
   resetWindow(i32, base, now);
+  Atomics.store(i32, base + EP_EMPTY_UNTIL_I32, (now - 1) | 0);
 }
 
 /** Replaces the policy of a registered record (under the registration lock), keeping its counters and state. */

@@ -10,8 +10,9 @@ const TRUE = new Set(['1', 'true', 'yes', 'on']);
 const FALSE = new Set(['', '0', 'false', 'no', 'off']);
 
 function flag(env: Readonly<Record<string, string | undefined>>, name: string): boolean {
-  const raw = env[name];
+  const raw: unknown = env[name];
   if (raw === undefined) return false;
+  if (typeof raw !== 'string') throw new RangeError(`${name}: expected a string such as "1" or "0", got ${raw === null ? 'null' : typeof raw}`);
   const value = raw.trim().toLowerCase();
   if (TRUE.has(value)) return true;
   if (FALSE.has(value)) return false;
