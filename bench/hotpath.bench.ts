@@ -17,7 +17,7 @@ import { BreakerState, ManualClock, PolicyPresets, Rejection, ResilienceService 
 import { MAX_RATE } from '../src/policy/Policy.js';
 import type { EndpointTotals } from '../src/service/EndpointRecord.js';
 import { totalsOf } from '../test/support/inspect.js';
-import { fail, median, type Row, type Suite, type SuiteOptions, type SuiteResult, sig } from './lib.js';
+import { type ChartBar, fail, type Goal, median, type Row, type Suite, type SuiteOptions, type SuiteResult, sig } from './lib.js';
 
 /** Operations per task iteration, the same for the baselines and the cases. */
 const INNER = 1000;
@@ -353,6 +353,20 @@ export const hotpath: Suite = {
     }
     const closed = units('closed-unlimited');
     const closedFinite = units('closed-finite');
+    const goals: Goal[] = [
+      {
+        goal: `hot path (tryAcquire + record(ok), closed) <= ${GOAL_UNITS} × one uncontended Atomics.add`,
+        measured: `${closed.toFixed(2)}× (rate Infinity), ${closedFinite.toFixed(2)}× (rate ${HIGH_RATE.toExponential()}/s); Atomics.add = ${addNs.toFixed(2)} ns`,
+        verdict: Math.max(closed, closedFinite) <= GOAL_UNITS ? 'MEETS' : 'MISSES',
+      },
+    ];
+    const chart: ChartBar[] = specs.map((s) => ({
+      section: 'tryAcquire + record, synchronous (one thread)',
+      label: s.kind === 'case' ? s.label : s.label.replace(/^(baseline|context): /, ''),
+      kind: s.kind === 'case' ? 'ours' : 'baseline',
+      nsPerOp: sig(median(samples.get(s.key)?.p50 ?? fail(`no samples of ${s.key}`)), 4),
+      note: `${sig(units(s.key), 3)}× Atomics.add`,
+    }));
     notes.push(
       `Goal: tryAcquire+record(ok) on a closed circuit <= ${GOAL_UNITS} Atomics.add units. Measured: ` +
         `${closed.toFixed(2)} (rate Infinity) ${closed <= GOAL_UNITS ? 'MEETS' : 'MISSES'} it; ` +
@@ -375,6 +389,8 @@ export const hotpath: Suite = {
         },
       ],
       notes,
+      goals,
+      chart,
       details: { inner: INNER, rounds, timePerTaskMs: time, warmupTimeMs: warmupTime, cases: details, sink: sink === 0 ? 0 : 1 },
     };
   },

@@ -22,6 +22,30 @@ export interface Table {
   readonly rows: readonly Row[];
 }
 
+/** A goal the project states, and where this run stands against it. */
+export interface Goal {
+  /** The goal, as the issue states it ("hot path <= 3.5 × one Atomics.add"). */
+  readonly goal: string;
+  /** What this run measured, in words and figures. */
+  readonly measured: string;
+  /** MEETS / MISSES, or n/a when this run could not tell (no clean runs, say). */
+  readonly verdict: 'MEETS' | 'MISSES' | 'n/a';
+}
+
+/** Who a chart bar belongs to: a baseline, this library, or a peer library. */
+export type BarKind = 'baseline' | 'ours' | 'peer';
+
+/** One bar of the chart the harness writes (ns per operation). */
+export interface ChartBar {
+  /** Bars are grouped under their section's heading, in the order they arrive. */
+  readonly section: string;
+  readonly label: string;
+  readonly kind: BarKind;
+  readonly nsPerOp: number;
+  /** Printed after the value (a ratio, say). */
+  readonly note?: string;
+}
+
 /** What a suite returns. */
 export interface SuiteResult {
   readonly suite: string;
@@ -32,6 +56,10 @@ export interface SuiteResult {
   readonly notes: readonly string[];
   /** Extra structured data for the results file. */
   readonly details?: unknown;
+  /** The project's goals this suite reports against (collected into the run's summary). */
+  readonly goals?: readonly Goal[];
+  /** Bars this suite adds to the run's chart. */
+  readonly chart?: readonly ChartBar[];
 }
 
 /** A benchmark suite. */
@@ -67,6 +95,16 @@ function formatCell(value: Cell | undefined): string {
     return value.toFixed(value === Math.trunc(value) ? 0 : 3);
   }
   return String(value);
+}
+
+/** Renders a table as GitHub Markdown (a heading, then the table; numbers right-aligned). */
+export function renderMarkdownTable(table: Table): string {
+  const esc = (text: string): string => text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|');
+  const header = table.columns;
+  const numeric = header.map((key) => table.rows.some((row) => typeof row[key] === 'number'));
+  const line = (cells: readonly string[]): string => `| ${cells.map(esc).join(' | ')} |`;
+  const rule = `|${header.map((_, c) => (numeric[c] === true ? '---:' : '---')).join('|')}|`;
+  return [`#### ${esc(table.title)}`, '', line(header), rule, ...table.rows.map((row) => line(header.map((key) => formatCell(row[key]))))].join('\n');
 }
 
 /** Renders a table as aligned text (numbers right-aligned). */

@@ -11,9 +11,11 @@ import { ManualClock, PolicyPresets, ResilienceService } from '../src/index.js';
 import type { Policy } from '../src/policy/Policy.js';
 import type { EndpointHandle } from '../src/service/EndpointHandle.js';
 import { totalsOf } from '../test/support/inspect.js';
-import { fail, median, type Row, type Suite, type SuiteOptions, type SuiteResult, sig } from './lib.js';
+import { fail, type Goal, median, type Row, type Suite, type SuiteOptions, type SuiteResult, sig } from './lib.js';
 
 const CAPACITIES = [100, 10_000, 100_000] as const;
+/** The project's goal: slab bytes per endpoint. */
+const GOAL_SLAB_BYTES = 1024;
 
 /** A full collection: `global.gc` when node runs with --expose-gc, else enabled at runtime. */
 function getGc(): { gc: () => void; how: string } {
@@ -172,6 +174,15 @@ export const memory: Suite = {
         'heap B/endpoint': sig(m.heapPerHandle, 3),
       });
     }
+    const goals: Goal[] = measures.map((m) => {
+      const buffer = m.bufferBytes / m.capacity;
+      const geometry = m.geometryBytes / m.capacity;
+      return {
+        goal: `<= 1 KiB of slab per endpoint (capacity ${m.capacity.toLocaleString('en-US')})`,
+        measured: `${buffer.toFixed(0)} B allocated (${geometry.toFixed(0)} B of header, records and tables; the rest is rounding to 64 KiB pages); JS heap ${Math.max(0, m.heapPerRegistration).toFixed(0)} B per registration + ${m.heapPerHandle.toFixed(0)} B per EndpointHandle; registration ${sig(m.registerNs / 1000, 3)} µs`,
+        verdict: buffer <= GOAL_SLAB_BYTES ? 'MEETS' : 'MISSES',
+      };
+    });
     return {
       suite: 'memory',
       baseline: 'Map.set(name, { count: 0 }) of the same names, same run (time and heap)',
@@ -193,6 +204,7 @@ export const memory: Suite = {
         `Heap growth measured after full collections; gc: ${how}. Median of ${repeats} repetition(s), each in its own function call ` +
           `(so nothing of the previous repetition is still reachable). At capacity 100 the heap and RSS deltas (tens of KB) are within measurement noise.`,
       ],
+      goals,
       details: { gc: how, repeats, capacities: measures },
     };
   },

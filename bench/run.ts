@@ -2,17 +2,24 @@
  * The benchmark harness: `npm run bench [-- [--quick] [suite ...]]`.
  *
  * Runs every suite (or the ones named), prints a table per suite with ratios to a baseline
- * measured in the same run, and appends the run to bench/results/<YYYY-MM-DD>-<hostname>.json.
+ * measured in the same run and a summary of the project's goals, appends the run to
+ * bench/results/<YYYY-MM-DD>-<hostname>.json, and writes its chart (ns/op per case, ours beside
+ * the peers) to <YYYY-MM-DD>-<hostname>.svg and latest.svg, and its tables in Markdown to
+ * <YYYY-MM-DD>-<hostname>.md and latest.md.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { renderChart } from './chart.js';
 import { hotpath } from './hotpath.bench.js';
-import { renderTable, type Suite, type SuiteResult } from './lib.js';
+import { type Goal, renderMarkdownTable, renderTable, type Suite, type SuiteResult } from './lib.js';
 import { memory } from './memory.bench.js';
+import { peers } from './peers.bench.js';
 import { threads } from './threads.bench.js';
 
-const SUITES: readonly Suite[] = [hotpath, threads, memory];
+const SUITES: readonly Suite[] = [hotpath, peers, threads, memory];
+/** Other names a suite answers to on the command line. */
+const ALIASES: Readonly<Record<string, string>> = { execute: 'peers' };
 
 interface Args {
   readonly quick: boolean;
@@ -27,6 +34,7 @@ function usage(): string {
     '',
     'suites:',
     ...SUITES.map((s) => `  ${s.name.padEnd(9)} ${s.description}`),
+    ...Object.entries(ALIASES).map(([alias, name]) => `  ${alias.padEnd(9)} same as ${name}`),
   ].join('\n');
 }
 
@@ -41,7 +49,8 @@ function parseArgs(argv: readonly string[]): Args {
     } else if (arg.startsWith('-')) throw new Error(`unknown option ${arg}\n\n${usage()}`);
     else names.push(arg);
   }
-  const suites = names.length === 0 ? SUITES : names.map((n) => SUITES.find((s) => s.name === n) ?? unknownSuite(n));
+  const picked = names.map((n) => SUITES.find((s) => s.name === (ALIASES[n] ?? n)) ?? unknownSuite(n));
+  const suites = names.length === 0 ? SUITES : SUITES.filter((s) => picked.includes(s));
   return { quick, suites };
 }
 
@@ -89,11 +98,17 @@ function localDate(d: Date): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 }
 
-function writeResults(run: Record<string, unknown>, started: Date): string {
-  const dir = fileURLToPath(new URL('./results/', import.meta.url));
-  mkdirSync(dir, { recursive: true });
+const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
+
+/** bench/results/<YYYY-MM-DD>-<hostname>, without an extension. */
+function resultsStem(started: Date): string {
   const host = os.hostname().replace(/[^A-Za-z0-9._-]/g, '_');
-  const file = `${dir}${localDate(started)}-${host}.json`;
+  return `${RESULTS_DIR}${localDate(started)}-${host}`;
+}
+
+function writeResults(run: Record<string, unknown>, started: Date): string {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = `${resultsStem(started)}.json`;
   let runs: unknown[] = [];
   if (existsSync(file)) {
     try {
@@ -108,6 +123,102 @@ function writeResults(run: Record<string, unknown>, started: Date): string {
   return file;
 }
 
+type RunResult = SuiteResult & { cpuBusyBefore: number; durationS: number };
+
+/** The command that reproduces a run. */
+function command(argv: readonly string[]): string {
+  return argv.length === 0 ? 'npm run bench' : `npm run bench -- ${argv.join(' ')}`;
+}
+
+/** The machine, in two parts (the chart prints them on two lines). */
+function machineLines(m: Record<string, unknown>): [string, string] {
+  return [
+    `node ${String(m.node)} (V8 ${String(m.v8)}), ${String(m.cpuModel)}, ${String(m.cores)} cores (availableParallelism ${String(m.availableParallelism)})`,
+    `${String(m.totalMemoryMiB)} MiB, ${String(m.platform)} ${String(m.arch)}, host ${String(m.hostname)}, load average ${(m.loadAverage as number[]).join(' ')}`,
+  ];
+}
+
+function machineLine(m: Record<string, unknown>): string {
+  return machineLines(m).join(', ');
+}
+
+/** Every goal of the run, with the suite that measured it. */
+function allGoals(results: readonly RunResult[]): (Goal & { suite: string })[] {
+  return results.flatMap((r) => (r.goals ?? []).map((g) => ({ ...g, suite: r.suite })));
+}
+
+function renderGoals(goals: readonly (Goal & { suite: string })[], markdown: boolean): string {
+  const table = {
+    title: 'Goals (ratios from this run)',
+    columns: ['suite', 'goal', 'measured', 'verdict'],
+    rows: goals.map((g) => ({ suite: g.suite, goal: g.goal, measured: g.measured, verdict: g.verdict })),
+  };
+  return markdown ? renderMarkdownTable(table) : renderTable(table);
+}
+
+/** The run as Markdown: what produced it, then every suite's tables and notes, then the goals. */
+function renderMarkdown(
+  started: Date,
+  argv: readonly string[],
+  m: Record<string, unknown>,
+  results: readonly RunResult[],
+  errors: readonly { suite: string; error: string }[],
+  chartFile: string,
+): string {
+  const out: string[] = [
+    `<!-- written by bench/run.ts (${command(argv)}); do not edit by hand -->`,
+    `### Benchmark results, ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+    '',
+    `- command: \`${command(argv)}\`${argv.includes('--quick') ? ' (quick: short samples, one round; figures are rougher than a full run)' : ''}`,
+    `- machine: ${machineLine(m)}`,
+    `- CPU busy just before each suite (other processes): ` +
+      results.map((r) => `${r.suite} ${(r.cpuBusyBefore * 100).toFixed(0)}%`).join(', '),
+    `- chart: [${chartFile}](${chartFile})`,
+    '',
+  ];
+  if (errors.length > 0) out.push(`**Failed suites:** ${errors.map((e) => e.suite).join(', ')}`, '');
+  const goals = allGoals(results);
+  if (goals.length > 0) out.push(renderGoals(goals, true), '');
+  for (const r of results) {
+    out.push(`### ${r.suite} (${r.durationS} s)`, '');
+    for (const table of r.tables) out.push(renderMarkdownTable(table), '');
+    out.push(`Baseline: ${r.baseline}`, '');
+    for (const note of r.notes) out.push(`- ${note}`);
+    out.push('');
+  }
+  return `${out.join('\n').trimEnd()}\n`;
+}
+
+/** Writes the chart and the Markdown of the run, dated and as latest.*; returns the files written. */
+function writeReports(
+  started: Date,
+  argv: readonly string[],
+  m: Record<string, unknown>,
+  results: readonly RunResult[],
+  errors: readonly { suite: string; error: string }[],
+): string[] {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const stem = resultsStem(started);
+  // The peers' comparison heads the chart; the synchronous hot path follows.
+  const order = (suite: string): number => (suite === 'peers' ? 0 : 1);
+  const bars = [...results].sort((a, b) => order(a.suite) - order(b.suite)).flatMap((r) => r.chart ?? []);
+  const svg = renderChart(bars, '@builder/resilience beside its peers — ns per operation', [
+    `${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, \`${command(argv)}\``,
+    ...machineLines(m),
+    'One thread; every figure from the same run. Ratios in brackets are paired with a baseline timed beside each sample.',
+  ]);
+  const files: string[] = [];
+  const write = (file: string, text: string): void => {
+    writeFileSync(file, text);
+    files.push(file);
+  };
+  write(`${stem}.svg`, svg);
+  write(`${RESULTS_DIR}latest.svg`, svg);
+  write(`${stem}.md`, renderMarkdown(started, argv, m, results, errors, `${stem.slice(RESULTS_DIR.length)}.svg`));
+  write(`${RESULTS_DIR}latest.md`, renderMarkdown(started, argv, m, results, errors, 'latest.svg'));
+  return files;
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const started = new Date();
@@ -117,7 +228,7 @@ async function main(): Promise<void> {
       `node ${String(m.node)} (V8 ${String(m.v8)}), ${String(m.cpuModel)}, ${String(m.cores)} cores, ${String(m.platform)} ${String(m.arch)}, ` +
       `load average ${(m.loadAverage as number[]).join(' ')}\n`,
   );
-  const results: (SuiteResult & { cpuBusyBefore: number; durationS: number })[] = [];
+  const results: RunResult[] = [];
   const errors: { suite: string; error: string }[] = [];
   for (const suite of args.suites) {
     const busy = await cpuBusy(500);
@@ -149,12 +260,17 @@ async function main(): Promise<void> {
       machine: m,
       loadAverageAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100),
       results,
+      goals: allGoals(results),
       errors,
     },
     started,
   );
+  const goals = allGoals(results);
+  if (goals.length > 0) console.log(`${renderGoals(goals, false)}\n`);
+  const reports = writeReports(started, process.argv.slice(2), m, results, errors);
   console.log(`load average at end: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   console.log(`results appended to ${file}`);
+  console.log(`chart and tables written to ${reports.join(', ')}`);
   if (errors.length > 0) {
     console.error(`${errors.length} suite(s) failed: ${errors.map((e) => e.suite).join(', ')}`);
     process.exitCode = 1;

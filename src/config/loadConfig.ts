@@ -285,6 +285,28 @@ function check(text: string, file: string, absolute: string | undefined): Loaded
       keyPath: path === undefined ? undefined : formatKeyPath(path),
     });
   }
+  // A number too large for a double reads as Infinity: only an explicit .inf may mean "no limit".
+  let overflow: Node | undefined;
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value !== 'number' || Number.isFinite(node.value) || Number.isNaN(node.value)) return undefined;
+      const source = node.range === undefined || node.range === null ? '' : text.slice(node.range[0], node.range[1]).trim();
+      if (/^[-+]?\.(inf|Inf|INF)$/.test(source)) return undefined;
+      overflow = node;
+      return visit.BREAK;
+    },
+  });
+  if (overflow !== undefined) {
+    const at = positionOf(overflow, lines);
+    const path = keyPathAtOffset(doc, overflow.range?.[0] ?? -1);
+    const source = overflow.range === undefined || overflow.range === null ? '' : text.slice(overflow.range[0], overflow.range[1]).trim();
+    throw new ConfigError(`expected a number a double can hold (write .inf for no limit), got ${source.length > 24 ? `${source.slice(0, 24)}…` : source}`, {
+      file,
+      line: at?.line,
+      column: at?.column,
+      keyPath: path === undefined ? undefined : formatKeyPath(path),
+    });
+  }
   if (doc.contents === null) return defaults(absolute);
   try {
     js = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });

@@ -332,6 +332,11 @@ export class ResilienceService {
     let handle = this.#handles.get(name);
     if (handle === undefined) {
       handle = new EndpointHandle(this.#core, encodeName(name).name);
+      // Endpoints unregistered by other threads leave their handles here: past twice the slab's
+      // capacity (and 1,024), drop those (a dropped handle still works for whoever holds it).
+      if (this.#handles.size >= Math.max(1024, 2 * this.#slab.capacity)) {
+        for (const [cached, h] of this.#handles) if (!this.hasEndpoint(cached)) this.#handles.delete(h.name);
+      }
       this.#handles.set(name, handle);
     }
     return handle;

@@ -22,16 +22,26 @@
  *   buckets × bucketWidth milliseconds (or zero when there is none).
  * - Token bucket, two layers: a GCRA of capacity `burst` on the grid of token intervals that
  *   starts at the endpoint's registration (`origin`): at time `now` the bucket stands at
- *   x = (now − origin) / interval intervals and owes up to `tat`, a whole number of intervals.
- *   Takes start from from = max(tat, floor(x)), so the bucket holds floor(x − from + burst)
- *   tokens. It hands out batches of up to MAX_BATCH tokens, charged when handed out
+ *   x = (now − origin) / interval intervals and owes up to `tat` intervals (a whole number
+ *   until the rate changes, see below). Takes start from from = max(tat, floor(x)), so the
+ *   bucket holds floor(x − from + burst) tokens. It hands out batches of up to MAX_BATCH tokens, charged when handed out
  *   (tat = from + tokens). A batch from a bucket that held `level` tokens may be used until
  *   (burst + 1 − level) intervals later (at most 2^29 ms); then its unused tokens go back to the
  *   bucket (tat − unused) when the next batch is asked for. A call is admitted while the current
  *   batch has tokens and has not expired; otherwise a new batch is asked for. Replacing the
- *   policy with another rate keeps the tokens owed (tat − x, rounded up) on the new grid, or
- *   forgives them all when coming from no limit; the batch already handed out is withdrawn
+ *   policy with another rate keeps the tokens owed (tat − x, exactly, not rounded) or the
+ *   credit of tokens due (at most a full bucket) on the new grid, or starts full at the new
+ *   position when coming from no limit; the batch already handed out is withdrawn
  *   (limit = admitted, expired), its unused tokens not returned.
+ * - Adaptive policies (`adaptive: true`): the rate in force is nominal × health factor × state
+ *   factor (CLOSED 1, OPEN 1/5, HALF_OPEN 1/2); the health factor (0.1 + 1.4 × health, exact
+ *   here: the caller gives it as a Rational) starts at 1 and is kept across policy
+ *   replacements. Whenever the rate in force changes (adjustRate, a transition, a policy
+ *   replacement) the tokens owed are carried over to the new grid as for a policy replacement,
+ *   and the batch out expires (its unused tokens go back to the bucket at the next refill).
+ * - resetStats: admitted, failures and both rejection counts restart from zero (transitions are
+ *   counted since registration); the window, the breaker and the bucket are kept.
+ * - unregisterEndpoint: the endpoint and all its state are forgotten.
  */
 
 import { MAX_BATCH, MAX_BATCH_LIFE_MS, UNLIMITED_BATCH } from '../../src/limiter/TokenBucket.js';
@@ -52,9 +62,25 @@ export interface ModelPolicy {
   readonly trialTimeoutMs: number;
   readonly rate: ModelRate;
   readonly burst: number;
+  /** The rate follows the health factor and the breaker state. @default false */
+  readonly adaptive?: boolean;
 }
 
 export type StateName = 'CLOSED' | 'OPEN' | 'HALF_OPEN';
+
+/** Share of the health-adjusted rate an adaptive policy keeps in each breaker state. */
+export const STATE_RATE_FACTOR: Readonly<Record<StateName, Rational>> = {
+  CLOSED: Rational.of(1),
+  OPEN: Rational.of(1, 5),
+  HALF_OPEN: Rational.of(1, 2),
+};
+
+/** The rate in force for `policy` with health factor `health` in breaker state `state`. */
+export function effectiveRate(policy: ModelPolicy, health: Rational, state: StateName): ModelRate {
+  if (policy.adaptive !== true || policy.rate === 'unlimited') return policy.rate;
+  const r = Rational.of(policy.rate.num, policy.rate.den).mul(health).mul(STATE_RATE_FACTOR[state]);
+  return { num: Number(r.num), den: Number(r.den) };
+}
 
 export interface ModelTicket {
   readonly generation: number;
@@ -105,8 +131,12 @@ export class ModelEndpoint {
   expiry: number;
   /** Start of the bucket's grid of intervals. */
   readonly origin: number;
-  /** Theoretical arrival time, in whole intervals from the origin. */
-  tat = 0n;
+  /** Theoretical arrival time, in intervals from the origin (fractional after a change of rate). */
+  tat: Rational = Rational.of(0);
+  /** Health factor of an adaptive policy (0.1 + 1.4 × health); 1 until adjustRate. */
+  healthFactor: Rational = Rational.of(1);
+  /** Totals at the last resetStats (transitions are never reset). */
+  readonly resetBase = { admitted: 0, failures: 0, rejectedOpen: 0, rejectedRate: 0 };
 
   constructor(policy: ModelPolicy, now: number) {
     this.policy = policy;
@@ -117,16 +147,56 @@ export class ModelEndpoint {
 
   /** registerEndpoint on a registered name: new policy, same counters and state, debt rescaled. */
   replacePolicy(policy: ModelPolicy, now: number): void {
-    const from = this.policy.rate;
-    const to = policy.rate;
-    if (!sameRate(from, to)) {
-      const xTo = to === 'unlimited' ? Rational.of(0) : this.#position(now, to);
-      const debt = from === 'unlimited' ? undefined : Rational.of(this.tat).sub(this.#position(now, from));
-      this.tat = debt !== undefined && debt.compare(Rational.of(0)) > 0 ? ceil(xTo.add(debt)) : xTo.floor();
-    }
+    this.#rescale(this.rate(), effectiveRate(policy, this.healthFactor, this.state), now);
     this.policy = policy;
     this.limit = this.totals.admitted;
     this.expiry = now - 1;
+  }
+
+  /** The rate in force now. */
+  rate(): ModelRate {
+    return effectiveRate(this.policy, this.healthFactor, this.state);
+  }
+
+  /** adjustRate: a new health factor for an adaptive policy (nothing changes for another). */
+  adjustHealth(factor: Rational, now: number): void {
+    if (this.policy.adaptive !== true) return;
+    const before = this.rate();
+    this.healthFactor = factor;
+    this.#rescale(before, this.rate(), now);
+  }
+
+  /** resetStats: the totals restart from zero; breaker, window and bucket are kept. */
+  resetStats(): void {
+    this.resetBase.admitted = this.totals.admitted;
+    this.resetBase.failures = this.totals.failures;
+    this.resetBase.rejectedOpen = this.totals.rejectedOpen;
+    this.resetBase.rejectedRate = this.totals.rejectedRate;
+  }
+
+  /** Totals since registration or the last resetStats (transitions since registration). */
+  reported(): ModelTotals {
+    return {
+      admitted: this.totals.admitted - this.resetBase.admitted,
+      failures: this.totals.failures - this.resetBase.failures,
+      rejectedOpen: this.totals.rejectedOpen - this.resetBase.rejectedOpen,
+      rejectedRate: this.totals.rejectedRate - this.resetBase.rejectedRate,
+      transitions: this.totals.transitions,
+    };
+  }
+
+  /**
+   * A change of the rate in force from `from` to `to`: the tokens owed (tat − x), or the credit of
+   * tokens already due (at most a full bucket), are carried over exactly to the new grid; coming
+   * from no limit, the bucket starts full at the new position. The batch out is expired (its
+   * unused tokens go back at the next refill).
+   */
+  #rescale(from: ModelRate, to: ModelRate, now: number): void {
+    if (sameRate(from, to)) return;
+    const xTo = to === 'unlimited' ? Rational.of(0) : this.#position(now, to);
+    if (from === 'unlimited') this.tat = xTo;
+    else this.tat = xTo.add(this.tat.sub(this.#position(now, from)).max(Rational.of(-this.policy.burst)));
+    this.expiry = Math.min(this.expiry, now - 1);
   }
 
   /** Where the bucket stands at `now` on the grid of `rate`: (now − origin) / interval. */
@@ -219,6 +289,7 @@ export class ModelEndpoint {
   }
 
   #transition(to: StateName, now: number): void {
+    const before = this.rate();
     this.state = to;
     this.generation++;
     this.trials = 0;
@@ -226,6 +297,7 @@ export class ModelEndpoint {
     this.totals.transitions++;
     if (to === 'OPEN') this.deadline = now + this.policy.openTimeoutMs;
     else if (to === 'HALF_OPEN') this.deadline = now + this.policy.trialTimeoutMs;
+    this.#rescale(before, this.rate(), now);
   }
 
   #takeToken(now: number): boolean {
@@ -237,20 +309,21 @@ export class ModelEndpoint {
 
   /** Hands out a new batch (the unused rest of a stale one goes back first). False when the bucket is empty. */
   #refill(now: number): boolean {
-    const { rate, burst } = this.policy;
+    const { burst } = this.policy;
+    const rate = this.rate();
     if (rate === 'unlimited') {
       this.limit = this.totals.admitted + UNLIMITED_BATCH;
       this.expiry = now + MAX_BATCH_LIFE_MS;
       return true;
     }
     const x = this.#position(now, rate);
-    const floorX = x.floor();
+    const floorX = Rational.of(x.floor());
     const unused = Math.max(0, this.limit - this.totals.admitted);
-    const from = bigMax(this.tat - BigInt(unused), floorX);
-    const level = Math.max(0, Number(x.sub(Rational.of(from)).add(Rational.of(burst)).floor()));
+    const from = this.tat.sub(Rational.of(unused)).max(floorX);
+    const level = Math.max(0, Number(x.sub(from).add(Rational.of(burst)).floor()));
     const tokens = Math.min(MAX_BATCH, level);
     if (tokens === 0 && unused === 0) return false;
-    this.tat = from + BigInt(tokens);
+    this.tat = from.add(Rational.of(tokens));
     const life = intervalOf(rate).mul(Rational.of(burst + 1 - level));
     const capped = life.compare(Rational.of(MAX_BATCH_LIFE_MS)) < 0 ? life : Rational.of(MAX_BATCH_LIFE_MS);
     this.expiry = Number(Rational.of(now).add(capped).floor());
@@ -262,17 +335,6 @@ export class ModelEndpoint {
 function sameRate(a: ModelRate, b: ModelRate): boolean {
   if (a === 'unlimited' || b === 'unlimited') return a === b;
   return a.num * b.den === b.num * a.den;
-}
-
-function bigMax(a: bigint, b: bigint): bigint {
-  if (a >= b) return a;
-  return b;
-}
-
-/** The smallest integer >= r. */
-function ceil(r: Rational): bigint {
-  const f = r.floor();
-  return Rational.of(f).compare(r) === 0 ? f : f + 1n;
 }
 
 /** The model of a whole service: a clock and named endpoints. */
@@ -292,6 +354,20 @@ export class ReferenceModel {
     const existing = this.endpoints.get(name);
     if (existing === undefined) this.endpoints.set(name, new ModelEndpoint(policy, this.now));
     else existing.replacePolicy(policy, this.now);
+  }
+
+  /** Forgets `name`; true if it was registered. */
+  unregisterEndpoint(name: string): boolean {
+    return this.endpoints.delete(name);
+  }
+
+  /** adjustRate with the exact health factor (0.1 + 1.4 × health). */
+  adjustRate(name: string, factor: Rational): void {
+    this.endpoint(name).adjustHealth(factor, this.now);
+  }
+
+  resetStats(name: string): void {
+    this.endpoint(name).resetStats();
   }
 
   endpoint(name: string): ModelEndpoint {

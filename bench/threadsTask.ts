@@ -1,21 +1,23 @@
 /**
- * A worker of the threads suite (bench/threads.bench.ts). It attaches to the service's slab,
- * warms its loops up, then for each `run` message: binds what it will use, reports `ready`,
- * waits at the start barrier (Atomics.wait on the control word), runs a fixed number of
- * operations and reports its elapsed nanoseconds.
+ * The piscina task of the threads suite (bench/threads.bench.ts), loaded in every worker of the
+ * pool through threadsBootstrap.mjs. On load the worker attaches to the service's slab (the pool
+ * helper put its handle in workerData) and warms its loops up; each task then binds what it
+ * will use, counts itself READY, waits at the start barrier (Atomics.wait on the GO word), runs a
+ * fixed number of operations and returns its elapsed nanoseconds.
  */
 import { readFileSync } from 'node:fs';
-import { parentPort, workerData } from 'node:worker_threads';
-import { ResilienceService } from '../src/index.js';
+import { threadId, workerData } from 'node:worker_threads';
+import type { ResilientWorkerData } from '../src/piscina.js';
 import type { EndpointHandle } from '../src/service/EndpointHandle.js';
-import { GO, type ThreadsReply, type ThreadsRequest, type ThreadsWorkerData } from './threadsProtocol.js';
+import { sharedResilience } from '../src/worker.js';
+import { GO, READY, SEQ, SLOT_STRIDE, type ThreadsData, type ThreadsDone, type ThreadsTask } from './threadsProtocol.js';
 
-const data = workerData as ThreadsWorkerData;
-const port = parentPort;
-if (port === null) throw new Error('threadsWorker must run in a worker thread');
-const service = ResilienceService.attach(data.handle);
+const data = (workerData as ResilientWorkerData<ThreadsData>).data;
+if (data === undefined) throw new Error('threadsTask: the pool was started without the suite data');
+const service = sharedResilience();
 const control = new Int32Array(data.control);
 const counters = new Int32Array(data.counters);
+const worker = Atomics.add(control, SEQ, 1);
 
 /** The measured loop: tryAcquire + record(ok), counting admissions. */
 function acquireLoop(ep: EndpointHandle, ops: number): number {
@@ -68,33 +70,30 @@ function waitForGo(gen: number): void {
 
 // Warm-up: every loop reaches optimised code, on the very handles the runs will use (a handle's
 // first calls take paths, such as starting the window's first bucket, that would otherwise
-// deoptimise the loop inside a measured run), before any measured run.
+// deoptimise the loop inside a measured run), before any measured run. Any worker may get any
+// endpoint, so each warms them all.
+const warmupSlot = data.warmupSlotBase + SLOT_STRIDE * worker;
 const handles = data.warmupNames.map((name) => service.endpoint(name));
 for (let i = 0; i < 4; i++) {
   for (const ep of handles) acquireLoop(ep, Math.floor(data.warmupOps / 4 / handles.length));
-  addLoop(counters, data.warmupSlot, data.warmupOps >>> 2);
-  spinLoop(counters, data.warmupSlot + 1, data.warmupOps >>> 2);
+  addLoop(counters, warmupSlot, data.warmupOps >>> 2);
+  spinLoop(counters, warmupSlot + 1, data.warmupOps >>> 2);
 }
-port.postMessage({ type: 'online', id: data.id } satisfies ThreadsReply);
 
-port.on('message', (req: ThreadsRequest) => {
-  if (req.op === 'exit') {
-    port.close();
-    return;
-  }
-  const ep = req.kind === 'acquire' ? service.endpoint(req.name) : undefined;
-  port.postMessage({ type: 'ready', id: data.id } satisfies ThreadsReply);
-  waitForGo(req.gen);
+export default function runTask(task: ThreadsTask): ThreadsDone {
+  const ep = task.kind === 'acquire' ? service.endpoint(task.name) : undefined;
+  Atomics.add(control, READY, 1);
+  waitForGo(task.gen);
   const s0 = schedstat();
   const startMs = performance.timeOrigin + performance.now();
   const t0 = process.hrtime.bigint();
   let admitted: number;
-  if (req.kind === 'acquire') admitted = acquireLoop(ep ?? service.endpoint(req.name), req.ops);
-  else if (req.kind === 'add') admitted = addLoop(counters, req.slot, req.ops);
-  else admitted = spinLoop(counters, req.slot, req.ops);
+  if (task.kind === 'acquire') admitted = acquireLoop(ep ?? service.endpoint(task.name), task.ops);
+  else if (task.kind === 'add') admitted = addLoop(counters, task.slot, task.ops);
+  else admitted = spinLoop(counters, task.slot, task.ops);
   const elapsedNs = Number(process.hrtime.bigint() - t0);
   const s1 = schedstat();
   const cpuNs = s0 === undefined || s1 === undefined ? null : s1[0] - s0[0];
   const runqueueNs = s0 === undefined || s1 === undefined ? null : s1[1] - s0[1];
-  port.postMessage({ type: 'done', id: data.id, elapsedNs, admitted, startMs, cpuNs, runqueueNs } satisfies ThreadsReply);
-});
+  return { worker, threadId, elapsedNs, admitted, startMs, cpuNs, runqueueNs };
+}
