@@ -158,14 +158,23 @@ export class EndpointTable {
     return decoder.decode(this.#u8.slice(start, start + length));
   }
 
-  /** Record indexes of the live endpoints, in record order. */
+  /**
+   * Record indexes of the registered endpoints, in record order: those the active table reaches
+   * and whose record is live (a registration cut short by a dying thread is neither).
+   */
   liveIndexes(): number[] {
-    const out: number[] = [];
-    const used = Atomics.load(this.#i32, H_BUMP_NEXT_I32);
-    for (let index = 0; index < used; index++) {
-      if ((Atomics.load(this.#i32, this.#slab.endpointBase32(index) + EP_LIFE_I32) & 1) === 1) out.push(index);
+    const i32 = this.#i32;
+    for (;;) {
+      const generation = Atomics.load(i32, H_ACTIVE_TABLE_I32);
+      const tableBase = this.#tableBase(generation & 1);
+      const out: number[] = [];
+      for (let s = 0; s < this.#slab.tableSlots; s++) {
+        const v = Atomics.load(i32, tableBase + s);
+        if (v <= 0) continue;
+        if ((Atomics.load(i32, this.#slab.endpointBase32(v - 1) + EP_LIFE_I32) & 1) === 1) out.push(v - 1);
+      }
+      if (Atomics.load(i32, H_ACTIVE_TABLE_I32) === generation) return out.sort((a, b) => a - b);
     }
-    return out;
   }
 
   #tableBase(table: number): number {
