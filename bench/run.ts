@@ -189,13 +189,18 @@ function renderMarkdown(
   return `${out.join('\n').trimEnd()}\n`;
 }
 
-/** Writes the chart and the Markdown of the run, dated and as latest.*; returns the files written. */
+/**
+ * Writes the chart and the Markdown of the run, dated and — when the run had every suite — as
+ * latest.* (what the README links: a run of some suites only must not replace it); returns the
+ * files written.
+ */
 function writeReports(
   started: Date,
   argv: readonly string[],
   m: Record<string, unknown>,
   results: readonly RunResult[],
   errors: readonly { suite: string; error: string }[],
+  complete: boolean,
 ): string[] {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const stem = resultsStem(started);
@@ -213,9 +218,11 @@ function writeReports(
     files.push(file);
   };
   write(`${stem}.svg`, svg);
-  write(`${RESULTS_DIR}latest.svg`, svg);
   write(`${stem}.md`, renderMarkdown(started, argv, m, results, errors, `${stem.slice(RESULTS_DIR.length)}.svg`));
-  write(`${RESULTS_DIR}latest.md`, renderMarkdown(started, argv, m, results, errors, 'latest.svg'));
+  if (complete) {
+    write(`${RESULTS_DIR}latest.svg`, svg);
+    write(`${RESULTS_DIR}latest.md`, renderMarkdown(started, argv, m, results, errors, 'latest.svg'));
+  }
   return files;
 }
 
@@ -267,10 +274,12 @@ async function main(): Promise<void> {
   );
   const goals = allGoals(results);
   if (goals.length > 0) console.log(`${renderGoals(goals, false)}\n`);
-  const reports = writeReports(started, process.argv.slice(2), m, results, errors);
+  const complete = args.suites.length === SUITES.length && errors.length === 0;
+  const reports = writeReports(started, process.argv.slice(2), m, results, errors, complete);
   console.log(`load average at end: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   console.log(`results appended to ${file}`);
   console.log(`chart and tables written to ${reports.join(', ')}`);
+  if (!complete) console.log('(latest.svg and latest.md are left as they were: they are written by a run of every suite that succeeds)');
   if (errors.length > 0) {
     console.error(`${errors.length} suite(s) failed: ${errors.map((e) => e.suite).join(', ')}`);
     process.exitCode = 1;
