@@ -53,7 +53,7 @@ const VALUE = 42;
 const op = async (): Promise<number> => VALUE;
 /** A synchronous function returning the same constant, for the bare-call baseline. */
 const constant = (): number => VALUE;
-/** The least any rejection with an error costs: an async function that throws one. */
+/** A reference for rejections with an error: an async function that throws one. */
 const throwing = async (): Promise<number> => {
   throw new Error('rejected');
 };
@@ -763,10 +763,11 @@ export const peers: Suite = {
           `lands is the noise floor). '× Atomics.add' = ns/op ÷ the Atomics.add row's ns/op. 'ours ÷ peer' = ratio of the two '× bare await' figures.`,
         `The operation everywhere: \`async () => ${VALUE}\`. execute() runs on the real clock with the highThroughput preset (rate ${HIGH_RATE.toExponential()}/s burst 2^20, or Infinity), ` +
           `no timeout, Priority.Normal; rejections on a manual clock that never moves (open: tripped by ${TRIP_CALLS} failures; rate-limited: rate 1/s, its one token taken, timeout 0 so it rejects at once).`,
-        `Rejections with an error are dominated by the error: an await of an async function that throws new Error() costs ${sig(nsOf('async-throw'), 3)} ns here ` +
-          `(${fx(unitsOf('async-throw'))} a bare await; new Error() alone ${sig(nsOf('new-error'), 3)} ns), the floor for any library that rejects with an Error. Against that floor: ` +
-          `ours open ${floor('execute-open')}, rate-limited ${floor('execute-rate')}; cockatiel open ${floor('cockatiel-open')}; opossum open ${floor('opossum-open')}. ` +
-          `rate-limiter-flexible rejects with a plain RateLimiterRes object (no stack trace), ${floor('rlf-reject')}. A caller that must reject cheaply uses tryAcquire() (see the hotpath suite).`,
+        `Rejections that carry an Error pay for its stack trace: new Error() alone costs ${sig(nsOf('new-error'), 3)} ns here, and an await of an async function that throws one ` +
+          `${sig(nsOf('async-throw'), 3)} ns (${fx(unitsOf('async-throw'))} a bare await) — a reference for any library that rejects with an Error. Relative to that reference: ` +
+          `ours open ${floor('execute-open')}, rate-limited ${floor('execute-rate')}; cockatiel open ${floor('cockatiel-open')}; opossum open ${floor('opossum-open')}; ` +
+          `rate-limiter-flexible, which rejects with a plain RateLimiterRes object (no stack trace), ${floor('rlf-reject')}. These figures swing several-fold with the machine's load. ` +
+          `A caller that must reject cheaply uses tryAcquire() (see the hotpath suite).`,
         `Waiting call: a bucket of rate ${WAIT_RATE}/s, burst 1, kept empty, on a manual clock. Each call finds no token, queues (priority gate, this thread's FIFO) ` +
           `and sleeps on the slab's clock word; the loop then advances the clock ${WAIT_STEP_MS} ms (one Atomics.notify), which makes exactly one token due and wakes it; it takes the token and runs. ` +
           `No real time is waited: the figure is the whole wait path's CPU and wake-up cost (heartbeat timer armed and cancelled, an Atomics.waitAsync wake through the event loop, a second acquire), ` +
