@@ -87,11 +87,6 @@ export function nextDeadline(lo: number, hi: number, next: number, now: number, 
 
 // ---- application to a slab record ----------------------------------------------------------
 
-/** Reads the whole breaker word of the record at Int32 index `base`. */
-export function loadBreaker(i64: BigInt64Array, base: number): bigint {
-  return Atomics.load(i64, (base >>> 1) + EP_BREAKER_I64);
-}
-
 /**
  * Applies `step(lo, hi)` to the breaker of the record at `base` with a CAS loop. Returns the
  * previous low word if this thread made the change (so it alone reports the transition), or
