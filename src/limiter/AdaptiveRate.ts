@@ -68,8 +68,10 @@ export function expireBatch(i32: Int32Array, i64: BigInt64Array, base: number, n
   for (;;) {
     const word = Atomics.load(i64, at);
     const [limit, expiry] = halvesOf(word);
-    if (((expired - expiry) | 0) >= 0) break;
-    if (Atomics.compareExchange(i64, at, word, wordOf(limit, expired)) === word) break;
+    // The word changes even when the batch has expired already: a refill that worked at the old
+    // rate compares it before publishing its batch, and must fail.
+    const until = ((expired - expiry) | 0) > 0 ? expired : (expiry - 1) | 0;
+    if (Atomics.compareExchange(i64, at, word, wordOf(limit, until)) === word) break;
   }
   Atomics.store(i32, base + EP_EMPTY_UNTIL_I32, expired);
 }

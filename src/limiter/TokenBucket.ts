@@ -1,4 +1,4 @@
-import { casF64, loadF64, wordOf } from '../core/atomic64.js';
+import { casF64, halvesOf, loadF64, wordOf } from '../core/atomic64.js';
 import {
   EP_EMPTY_UNTIL_I32,
   EP_GRANTS_I32,
@@ -64,15 +64,27 @@ export function batchLifeMs(level: number, burst: number, interval: number): num
  * be used while the bucket could not yet have regrown past burst + 1 behind them. So over any
  * interval of length d the grants are at most burst + rate × d + 1, for any number of threads.
  * Tokens of a stale batch that were not used go back to the bucket (a call racing the refill
- * that still uses one is counted against the new batch). A thread that loses the CAS on
- * `limit` undoes its take. When the bucket is found empty, `emptyUntil` records until when, so
- * calls before then are refused without reading the clock; every path that gives tokens back
- * clears it (and re-checks after setting it), so it never refuses a token the bucket holds.
+ * that still uses one is counted against the new batch).
+ *
+ * Several threads may refill the same stale batch at once; one CAS on `limit` publishes a batch
+ * and the others' takes are never undone: a take stays charged to the bucket even when its
+ * batch is not published (those tokens are lost, an under-grant of at most one batch per lost
+ * race). Undoing is what cannot be made safe: a thread that read the bucket while another's
+ * take was in it worked out a lower level and so a longer batch life than the bucket allows
+ * once that take is withdrawn, and a take clamped at a full bucket cannot be subtracted back
+ * out exactly. Without undo every take only ever moves `tat` forward (a take returns at most
+ * the tokens it takes, see below), so whatever a thread reads is at most what the bucket holds
+ * and every published batch keeps the bound.
+ *
+ * When the bucket is found empty, `emptyUntil` records until when, so calls before then are
+ * refused without reading the clock; every path that gives tokens back clears it (and
+ * re-checks after setting it), so it never refuses a token the bucket holds.
  *
  * `now` is the exact slab time and `now32` the same modulo 2^32. Returns true when the caller
- * should try the hot path again, false when no token is left.
+ * should try the hot path again, false when no token is left. `racing`, for tests only, runs
+ * between a take and the publication of its batch (where another thread may run).
  */
-export function refill(i32: Int32Array, i64: BigInt64Array, base: number, now: number, passThrough: boolean): boolean {
+export function refill(i32: Int32Array, i64: BigInt64Array, base: number, now: number, passThrough: boolean, racing?: () => void): boolean {
   const now32 = wrap32(now);
   const limitAt = (base >>> 1) + EP_LIMIT_I64;
   const word = Atomics.load(i64, limitAt);
@@ -90,13 +102,23 @@ export function refill(i32: Int32Array, i64: BigInt64Array, base: number, now: n
   const tatAt = (base >>> 1) + EP_TAT_I64;
   const interval = loadF64(i64, (base >>> 1) + EP_INTERVAL_I64);
   const x = (now - loadF64(i64, (base >>> 1) + EP_ORIGIN_I64)) / interval;
-  // Tokens of a stale batch that nobody used go back to the bucket: they were charged when handed out.
-  const unused = Math.max(0, (limit - grants) | 0);
+  // Tokens of a stale batch that nobody used go back to the bucket: they were charged when
+  // handed out. (At most one batch's worth: a batch under this policy is never larger.)
+  const stale = Math.min(Math.max(0, (limit - grants) | 0), burst, MAX_BATCH);
   let tokens: number;
   let level: number;
+  let unused = stale;
   for (;;) {
+    if (Atomics.load(i64, limitAt) !== word) return true; // published meanwhile: use that batch
     const tat = loadF64(i64, tatAt);
-    const [held, from] = gcraLevel(tat - unused, x, burst);
+    let [held, from] = gcraLevel(tat - stale, x, burst);
+    unused = stale;
+    if (Math.min(MAX_BATCH, held) < stale) {
+      // The bucket is over its capacity (the burst was lowered): give nothing back, so that this
+      // take can never move `tat` back even if its batch is not the one published.
+      [held, from] = gcraLevel(tat, x, burst);
+      unused = 0;
+    }
     level = held;
     tokens = Math.min(MAX_BATCH, level);
     if (tokens === 0 && unused === 0) {
@@ -110,17 +132,26 @@ export function refill(i32: Int32Array, i64: BigInt64Array, base: number, now: n
     }
     if (casF64(i64, tatAt, tat, from + tokens)) break;
   }
+  racing?.();
+  // A rate change meanwhile (see expireBatch) makes this batch wrong: leave the take charged.
+  if (loadF64(i64, (base >>> 1) + EP_INTERVAL_I64) !== interval) return true;
   const until = wrap32(Math.floor(now + batchLifeMs(level, burst, interval)));
   if (Atomics.compareExchange(i64, limitAt, word, wordOf((grants + tokens) | 0, until)) === word) {
     if (unused > 0) Atomics.store(i32, base + EP_EMPTY_UNTIL_I32, now32 - 1);
     return tokens > 0;
   }
-  // Another thread replaced the batch first: undo our take and our return of the unused tokens.
-  for (;;) {
-    const tat = loadF64(i64, tatAt);
-    if (casF64(i64, tatAt, tat, tat - tokens + unused)) break;
+  // Another thread published a batch first. Our take stays charged (see above). What it took
+  // fresh (beyond the stale tokens it gave back, which that batch gave back too) joins that
+  // batch, valid until the earlier of the two expiries; if that batch is gone already (used up
+  // and replaced is fine, expired or withdrawn is not), the tokens are lost.
+  const fresh = tokens - unused;
+  while (fresh > 0) {
+    const current = Atomics.load(i64, limitAt);
+    const [limitNow, expiryNow] = halvesOf(current);
+    if (((now32 - expiryNow) | 0) > 0 || loadF64(i64, (base >>> 1) + EP_INTERVAL_I64) !== interval) break;
+    const merged = wordOf((limitNow + fresh) | 0, ((until - expiryNow) | 0) < 0 ? until : expiryNow);
+    if (Atomics.compareExchange(i64, limitAt, current, merged) === current) break;
   }
-  Atomics.store(i32, base + EP_EMPTY_UNTIL_I32, now32 - 1);
   return true;
 }
 

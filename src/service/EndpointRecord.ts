@@ -67,7 +67,10 @@ export function replacePolicy(slab: Slab, index: number, policy: Policy, nowAbs:
   for (;;) {
     const word = Atomics.load(slab.i64, at);
     const grants = Atomics.load(slab.i32, base + EP_GRANTS_I32);
-    if (Atomics.compareExchange(slab.i64, at, word, wordOf(grants, wrap32(nowAbs) - 1)) === word) break;
+    // Always a different word, so that a refill under the old policy cannot publish after this.
+    let next = wordOf(grants, wrap32(nowAbs) - 1);
+    if (next === word) next = wordOf(grants, wrap32(nowAbs) - 2);
+    if (Atomics.compareExchange(slab.i64, at, word, next) === word) break;
   }
   Atomics.store(slab.i32, base + EP_EMPTY_UNTIL_I32, wrap32(nowAbs) - 1);
 }

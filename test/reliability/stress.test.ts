@@ -26,8 +26,18 @@ import { breakerOf, eventually, pause, reportFigures, SEED, scaled, STRESS, tall
 
 afterAll(reportFigures);
 
-const WORKERS = scaled(4, 6);
-const DURATION_MS = scaled(5_000, 200_000);
+/** A positive whole number from the environment variable `name`, or `fallback` when it is unset. */
+function fromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`${name} must be a whole number >= 1, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+/** STRESS_WORKERS and STRESS_SECONDS override the thread count and the duration (to replay a run). */
+const WORKERS = fromEnv('STRESS_WORKERS', scaled(4, 6));
+const DURATION_MS = fromEnv('STRESS_SECONDS', scaled(5_000, 200_000) / 1000) * 1000;
 /** Real ms a call may settle after its timeout on a loaded machine (timers of a busy thread fire late). */
 const OVERSHOOT_LIMIT_MS = 2_500;
 
