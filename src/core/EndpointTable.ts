@@ -68,7 +68,9 @@ export interface Registration {
  * for a match, and a miss is retried if a rebuild switched tables meanwhile. Register and
  * unregister run under the registration lock; two threads registering one name get one record.
  * Unregistering leaves a tombstone; when tombstones pass a quarter of the slots the table is
- * rebuilt into its twin and the twin published with one store.
+ * rebuilt into its twin and the twin published with one store. A thread that dies under the
+ * lock (a terminated worker) loses nothing: the thread that displaces it repairs the free list
+ * and the counts from the active table first.
  */
 export class EndpointTable {
   readonly #slab: Slab;
@@ -105,13 +107,18 @@ export class EndpointTable {
    * name, which is written after it, and `life`, which it must leave alone).
    */
   register(encoded: EncodedName, init: (index: number) => void): Registration {
-    return withRegistrationLock(this.#i32, () => {
+    return this.locked(() => {
       const i32 = this.#i32;
       const existing = this.#probe(encoded, Atomics.load(i32, H_ACTIVE_TABLE_I32) & 1);
       if (existing >= 0) return { index: existing, created: false };
       const index = this.#allocate(encoded.name);
       const base = this.#slab.endpointBase32(index);
-      init(index);
+      try {
+        init(index);
+      } catch (error) {
+        this.#free(index);
+        throw error;
+      }
       i32[base + EP_NAME_HASH_I32] = encoded.hash;
       i32[base + EP_NAME_LENGTH_I32] = encoded.bytes.length;
       this.#u8.set(encoded.bytes, this.#slab.endpointOffset(index) + EP_NAME);
@@ -123,14 +130,17 @@ export class EndpointTable {
     });
   }
 
-  /** Runs `body` under the registration lock (for changes to a registered record). */
+  /**
+   * Runs `body` under the registration lock (for changes to a registered record). If the lock had
+   * to be taken from a holder that died, what that holder left half done is repaired first.
+   */
   locked<T>(body: () => T): T {
-    return withRegistrationLock(this.#i32, body);
+    return withRegistrationLock(this.#i32, body, this.#recover);
   }
 
   /** Unregisters `encoded`; true if it was registered. Handles to it rebind on next use. */
   unregister(encoded: EncodedName): boolean {
-    return withRegistrationLock(this.#i32, () => {
+    return this.locked(() => {
       const i32 = this.#i32;
       const table = Atomics.load(i32, H_ACTIVE_TABLE_I32) & 1;
       const slot = this.#findSlot(encoded, table);
@@ -140,8 +150,7 @@ export class EndpointTable {
       Atomics.store(i32, slot, TOMBSTONE);
       const life = Atomics.load(i32, base + EP_LIFE_I32);
       Atomics.store(i32, base + EP_LIFE_I32, ((life >>> 1) + 1) << 1);
-      i32[base + EP_NEXT_FREE_I32] = i32[H_FREE_HEAD_I32] as number;
-      i32[H_FREE_HEAD_I32] = index + 1;
+      this.#free(index);
       Atomics.sub(i32, H_LIVE_COUNT_I32, 1);
       const tombstones = (i32[H_TOMBSTONES_I32] as number) + 1;
       i32[H_TOMBSTONES_I32] = tombstones;
@@ -176,6 +185,43 @@ export class EndpointTable {
       if (Atomics.load(i32, H_ACTIVE_TABLE_I32) === generation) return out.sort((a, b) => a - b);
     }
   }
+
+  /**
+   * Repairs what a thread that died under the registration lock may have left half done, from
+   * the active table (which every step publishes to last, with one store): a record taken from
+   * the free list or the bump pointer but not yet in the table, or removed from the table but
+   * not yet freed, goes back on the free list (its `life` made even, so a handle still bound to
+   * it rebinds); the live count and the tombstone count are recounted. A half-built twin table
+   * needs nothing: the next rebuild starts it over.
+   */
+  readonly #recover = (): void => {
+    const i32 = this.#i32;
+    const tableBase = this.#tableBase(Atomics.load(i32, H_ACTIVE_TABLE_I32) & 1);
+    const used = Atomics.load(i32, H_BUMP_NEXT_I32);
+    const inTable = new Uint8Array(used);
+    let live = 0;
+    let tombstones = 0;
+    for (let s = 0; s < this.#slab.tableSlots; s++) {
+      const v = i32[tableBase + s] as number;
+      if (v === TOMBSTONE) tombstones++;
+      else if (v !== EMPTY) {
+        inTable[v - 1] = 1;
+        live++;
+      }
+    }
+    let head = 0;
+    for (let r = used - 1; r >= 0; r--) {
+      if (inTable[r] === 1) continue;
+      const base = this.#slab.endpointBase32(r);
+      const life = Atomics.load(i32, base + EP_LIFE_I32);
+      if ((life & 1) === 1) Atomics.store(i32, base + EP_LIFE_I32, ((life >>> 1) + 1) << 1);
+      i32[base + EP_NEXT_FREE_I32] = head;
+      head = r + 1;
+    }
+    i32[H_FREE_HEAD_I32] = head;
+    i32[H_TOMBSTONES_I32] = tombstones;
+    Atomics.store(i32, H_LIVE_COUNT_I32, live);
+  };
 
   #tableBase(table: number): number {
     return this.#slab.tables32 + table * this.#slab.tableSlots;
@@ -223,6 +269,12 @@ export class EndpointTable {
     if (next >= this.#slab.capacity) throw new CapacityError(name, this.#slab.capacity);
     Atomics.store(i32, H_BUMP_NEXT_I32, next + 1);
     return next;
+  }
+
+  #free(index: number): void {
+    const i32 = this.#i32;
+    i32[this.#slab.endpointBase32(index) + EP_NEXT_FREE_I32] = i32[H_FREE_HEAD_I32] as number;
+    i32[H_FREE_HEAD_I32] = index + 1;
   }
 
   #insert(hash: number, index: number): void {

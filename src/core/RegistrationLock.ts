@@ -8,12 +8,13 @@ const token = threadId + 1;
 /**
  * The registration lock of a slab: serialises register, unregister, policy changes and table
  * rebuilds (never a hot path; lookups do not take it). A thread waits with `Atomics.wait` in
- * 1 ms slices. Every critical section publishes its work with one final store, so a holder that
- * dies inside one (a terminated worker) leaves at worst a leaked record; after about 2 s of the
- * same holder and epoch a waiter displaces it.
+ * 1 ms slices. After about 2 s of the same holder and epoch the holder is taken to be dead (a
+ * terminated worker) and a waiter displaces it, then runs `recover` before `body`: whatever the
+ * dead holder left half done is repaired there, under the lock.
  */
-export function withRegistrationLock<T>(i32: Int32Array, body: () => T): T {
+export function withRegistrationLock<T>(i32: Int32Array, body: () => T, recover?: () => void): T {
   let waits = 0;
+  let displaced = false;
   let seenEpoch = Atomics.load(i32, H_LOCK_EPOCH_I32);
   for (;;) {
     const holder = Atomics.compareExchange(i32, H_LOCK_I32, 0, token);
@@ -24,13 +25,17 @@ export function withRegistrationLock<T>(i32: Int32Array, body: () => T): T {
       seenEpoch = epoch;
       waits = 0;
     } else if (++waits >= STALE_WAITS) {
-      if (Atomics.compareExchange(i32, H_LOCK_I32, holder, token) === holder) break;
+      if (Atomics.compareExchange(i32, H_LOCK_I32, holder, token) === holder) {
+        displaced = true;
+        break;
+      }
       waits = 0;
     }
     Atomics.wait(i32, H_LOCK_I32, holder, 1);
   }
   Atomics.add(i32, H_LOCK_EPOCH_I32, 1);
   try {
+    if (displaced) recover?.();
     return body();
   } finally {
     Atomics.compareExchange(i32, H_LOCK_I32, token, 0);

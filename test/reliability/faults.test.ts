@@ -21,7 +21,7 @@ import { totalsOf } from '../support/inspect.js';
 import { controlWords } from '../support/sync.js';
 import { spawn } from '../support/workers.js';
 import { WorkerExecutor } from './harness.js';
-import { between, breakerOf, eventually, headerOf, pause, random, reportFigures, SEED, scaled, STRESS, tally, waitersOf } from './support.js';
+import { between, breakerOf, eventually, headerOf, pause, random, recordsOf, reportFigures, SEED, scaled, STRESS, tally, waitersOf } from './support.js';
 import type { Outcome } from './wire.js';
 
 afterAll(reportFigures);
@@ -74,6 +74,7 @@ describe('a worker terminated at a random point', () => {
     let slowestRegistrationMs = 0;
     let mostWaiters = 0;
     let registryKills = 0;
+    let mostRecordsUsed = 0;
     for (let round = 0; round < KILLS; round++) {
       const mode = round % 4 === 3 ? 'registry' : 'mixed';
       if (mode === 'registry') registryKills++;
@@ -112,6 +113,14 @@ describe('a worker terminated at a random point', () => {
       expect(new Set(names).size, `duplicate names after kill ${round}: ${names.join(', ')}`).toBe(names.length);
       for (const name of names) expect(service.hasEndpoint(name), `${name} listed but not found after kill ${round}`).toBe(true);
       expect(headerOf(service.handle).live, `live count after kill ${round}`).toBe(names.length);
+      // Every record is registered or free, once: none leaked by a registration cut short.
+      const records = recordsOf(service.handle);
+      expect({ leaked: records.leaked, doubled: records.doubled, registered: records.registered }, `records after kill ${round} ${context}`).toEqual({
+        leaked: [],
+        doubled: [],
+        registered: names.length,
+      });
+      if (records.used > mostRecordsUsed) mostRecordsUsed = records.used;
 
       // Half-open never has more permits out than it allows.
       const b = breakerOf(service.handle, 'trial');
@@ -145,6 +154,7 @@ describe('a worker terminated at a random point', () => {
     tally('faults: workers terminated at random points', KILLS);
     tally('faults: of which in a registration-only loop', registryKills);
     tally('faults: deaths that left the registration lock held', lockLeftHeld);
+    tally('faults: most endpoint records ever allocated (capacity 128)', mostRecordsUsed);
     tally('faults: slowest registration after a death, ms', slowestRegistrationMs);
     tally('faults: calls left waiting by dead threads (most at once)', mostWaiters);
   }, STRESS ? 900_000 : 120_000);

@@ -11,6 +11,10 @@ import {
   EP_POLICY_I32,
   EP_WAIT_COUNTS_I32,
   EP_WAITERS_I32,
+  EP_NEXT_FREE_I32,
+  H_ACTIVE_TABLE_I32,
+  H_BUMP_NEXT_I32,
+  H_FREE_HEAD_I32,
   H_LIVE_COUNT_I32,
   H_LOCK_I32,
   POL_TRIALS_I32,
@@ -128,6 +132,37 @@ export function breakerOf(handle: SlabHandle, name: string): { state: number; tr
 export function headerOf(handle: SlabHandle): { lock: number; live: number } {
   const slab = Slab.attach(handle);
   return { lock: Atomics.load(slab.i32, H_LOCK_I32), live: Atomics.load(slab.i32, H_LIVE_COUNT_I32) };
+}
+
+/**
+ * Where every endpoint record of the slab behind `handle` is: `leaked` lists records that are
+ * neither registered (reached from the active table) nor on the free list, `doubled` records
+ * that are both or are on the free list twice. Both are empty in a consistent slab.
+ */
+export function recordsOf(handle: SlabHandle): { used: number; free: number; registered: number; leaked: number[]; doubled: number[] } {
+  const slab = Slab.attach(handle);
+  const i32 = slab.i32;
+  const used = Atomics.load(i32, H_BUMP_NEXT_I32);
+  const seen = new Uint8Array(used);
+  const doubled: number[] = [];
+  let registered = 0;
+  const tableBase = slab.tables32 + (Atomics.load(i32, H_ACTIVE_TABLE_I32) & 1) * slab.tableSlots;
+  for (let s = 0; s < slab.tableSlots; s++) {
+    const v = i32[tableBase + s] as number;
+    if (v <= 0) continue;
+    if (seen[v - 1] === 1) doubled.push(v - 1);
+    seen[v - 1] = 1;
+    registered++;
+  }
+  let free = 0;
+  for (let at = i32[H_FREE_HEAD_I32] as number; at !== 0 && free <= used; at = i32[slab.endpointBase32(at - 1) + EP_NEXT_FREE_I32] as number) {
+    if (seen[at - 1] === 1) doubled.push(at - 1);
+    seen[at - 1] = 1;
+    free++;
+  }
+  const leaked: number[] = [];
+  for (let r = 0; r < used; r++) if (seen[r] !== 1) leaked.push(r);
+  return { used, free, registered, leaked, doubled };
 }
 
 /** Resolves after `ms` real milliseconds. */
