@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Document, isAlias, isMap, isPair, LineCounter, type Node, parseDocument, visit, type YAMLError } from 'yaml';
+import { type Document, isAlias, isMap, isPair, isScalar, LineCounter, type Node, parseDocument, visit, type YAMLError } from 'yaml';
 import type * as z from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors/ConfigError.js';
 import { type Policy, validatePolicy } from '../policy/Policy.js';
@@ -283,6 +283,24 @@ function check(text: string, file: string, absolute: string | undefined): Loaded
       line: at?.line,
       column: at?.column,
       keyPath: path === undefined ? undefined : formatKeyPath(path),
+    });
+  }
+  // A mapping or a list used as a key would turn into its YAML text ("[ a, b ]") as a name.
+  let complexKey: Node | undefined;
+  visit(doc, {
+    Pair(_, pair) {
+      const key = pair.key as Node | null;
+      if (key === null || isScalar(key)) return undefined;
+      complexKey = key;
+      return visit.BREAK;
+    },
+  });
+  if (complexKey !== undefined) {
+    const at = positionOf(complexKey, lines);
+    throw new ConfigError(`expected a plain key (a name), got ${isAlias(complexKey) ? 'an alias' : isMap(complexKey) ? 'a mapping' : 'a list'} as a key`, {
+      file,
+      line: at?.line,
+      column: at?.column,
     });
   }
   // A number too large for a double reads as Infinity: only an explicit .inf may mean "no limit".

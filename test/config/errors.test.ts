@@ -151,6 +151,12 @@ describe('configuration errors', () => {
     );
   });
 
+  it('a list, a mapping or an alias as a key (YAML allows them; a name cannot be one)', () => {
+    expect(messageFor('resilience:\n  endpoints:\n    [a, b]: { burst: 2 }\n')).toBe('.builderconfig:3:5: expected a plain key (a name), got a list as a key');
+    expect(messageFor('resilience:\n  endpoints:\n    ? { a: 1 }\n    : { burst: 2 }\n')).toBe('.builderconfig:3:7: expected a plain key (a name), got a mapping as a key');
+    expect(messageFor('x: &k name\nresilience:\n  endpoints:\n    *k : { burst: 2 }\n')).toBe('.builderconfig:4:5: expected a plain key (a name), got an alias as a key');
+  });
+
   it('a file near the size limit with 40,000 keys in one mapping is checked in linear time (duplicates included)', () => {
     const endpoints = Array.from({ length: 40_000 }, (_, i) => `    e${i}: { burst: 5 }\n`).join('');
     const start = performance.now();
