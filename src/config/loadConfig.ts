@@ -1,14 +1,14 @@
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Document, isAlias, isMap, isPair, isScalar, LineCounter, type Node, parseDocument, visit, type YAMLError } from 'yaml';
+import { type CST, Composer, type Document, isAlias, isMap, isPair, isScalar, LineCounter, type Node, Parser, visit, type YAMLError, YAMLParseError } from 'yaml';
 import type * as z from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors/ConfigError.js';
 import { type Policy, validatePolicy } from '../policy/Policy.js';
 import { type PresetName, PolicyPresets } from '../policy/PolicyPresets.js';
 import type { ResilienceConfig } from '../service/ResilienceService.js';
 import { keyText, locate, positionOf } from './locate.js';
-import { MAX_NESTING, tooDeep } from './nesting.js';
+import { MAX_NESTING, tooDeepTokens } from './nesting.js';
 import { type EndpointSettings, endpointSchema, PRESET_SPELLINGS, resilienceSchema, SECTION_KEYS } from './schema.js';
 import { didYouMean, editDistance } from './suggest.js';
 
@@ -253,12 +253,27 @@ function firstAlias(doc: Document): Node | undefined {
   return found;
 }
 
+/** The document of `tokens` (as yaml's parseDocument makes it), with an error if there are several. */
+function composeOne(tokens: readonly CST.Token[], length: number): Document {
+  let doc: Document | undefined;
+  for (const next of new Composer({ uniqueKeys: false, version: '1.2' }).compose(tokens, true, length)) {
+    if (doc === undefined) doc = next;
+    else {
+      doc.errors.push(new YAMLParseError([next.range[0], next.range[1]], 'MULTIPLE_DOCS', 'Source contains multiple documents'));
+      break;
+    }
+  }
+  return doc as Document;
+}
+
 function check(text: string, file: string, absolute: string | undefined): LoadedConfig {
   const lines = new LineCounter();
   let doc: Document;
   let js: unknown;
   try {
-    const deep = tooDeep(text);
+    // One parse: its tokens are checked for depth, then composed into the document.
+    const tokens = [...new Parser(lines.addNewLine).parse(text)];
+    const deep = tooDeepTokens(tokens);
     if (deep !== undefined) {
       const line = text.slice(0, deep).split('\n').length;
       const column = deep - (text.lastIndexOf('\n', deep - 1) + 1) + 1;
@@ -266,7 +281,7 @@ function check(text: string, file: string, absolute: string | undefined): Loaded
     }
     // yaml's own uniqueKeys check compares every key with every other (40,000 keys take 20 s):
     // duplicates are found below, in one pass.
-    doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false, version: '1.2' });
+    doc = composeOne(tokens, text.length);
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     throw new ConfigError(`invalid YAML: ${(error as Error).message}`, { file, cause: error });

@@ -16,7 +16,12 @@ interface CstNode {
  * refused before it is composed. The tree is walked with an explicit stack.
  */
 export function tooDeep(text: string, limit: number = MAX_NESTING): number | undefined {
-  for (const token of new Parser().parse(text)) {
+  return tooDeepTokens(new Parser().parse(text), limit);
+}
+
+/** {@link tooDeep} for the tokens of a parse already made (so that a file is parsed once). */
+export function tooDeepTokens(tokens: Iterable<unknown>, limit: number = MAX_NESTING): number | undefined {
+  for (const token of tokens) {
     const stack: [CstNode, number][] = [[token as CstNode, 0]];
     for (let entry = stack.pop(); entry !== undefined; entry = stack.pop()) {
       const [node, depth] = entry;
