@@ -50,6 +50,17 @@ interface Measure {
   readonly rssPerEndpoint: number;
 }
 
+/** The rows of the time table at each capacity, in order: the operation, its time and heap per endpoint. */
+const TIMED: readonly {
+  readonly operation: string;
+  readonly ns: 'mapNs' | 'registerNs' | 'handleNs';
+  readonly heap: 'heapPerMapEntry' | 'heapPerRegistration' | 'heapPerHandle';
+}[] = [
+  { operation: 'baseline: Map.set(name, {count: 0})', ns: 'mapNs', heap: 'heapPerMapEntry' },
+  { operation: 'registerEndpoint(name, standard)', ns: 'registerNs', heap: 'heapPerRegistration' },
+  { operation: 'endpoint(name) (first call: new handle)', ns: 'handleNs', heap: 'heapPerHandle' },
+];
+
 /** Measures one repetition at `capacity`: a Map baseline, then a service, its registrations and handles. */
 function measureOnce(capacity: number, names: readonly string[], policy: Policy, gc: () => void): Measure {
   // Baseline: a JS Map of the same names.
@@ -147,33 +158,16 @@ export const memory: Suite = {
       'B/endpoint (buffer)': sig(m.bufferBytes / m.capacity, 4),
       'RSS B/endpoint': sig(m.rssPerEndpoint, 4),
     }));
-    const timeRows: Row[] = [];
-    for (const m of measures) {
-      timeRows.push({
+    const timeRows: Row[] = measures.flatMap((m) =>
+      TIMED.map((t) => ({
         capacity: m.capacity,
-        operation: 'baseline: Map.set(name, {count: 0})',
-        'ns/op': sig(m.mapNs, 3),
-        'ops/s': Math.round(1e9 / m.mapNs),
-        '× Map.set': 1,
-        'heap B/endpoint': sig(m.heapPerMapEntry, 3),
-      });
-      timeRows.push({
-        capacity: m.capacity,
-        operation: 'registerEndpoint(name, standard)',
-        'ns/op': sig(m.registerNs, 3),
-        'ops/s': Math.round(1e9 / m.registerNs),
-        '× Map.set': sig(m.registerNs / m.mapNs, 3),
-        'heap B/endpoint': sig(m.heapPerRegistration, 3),
-      });
-      timeRows.push({
-        capacity: m.capacity,
-        operation: 'endpoint(name) (first call: new handle)',
-        'ns/op': sig(m.handleNs, 3),
-        'ops/s': Math.round(1e9 / m.handleNs),
-        '× Map.set': sig(m.handleNs / m.mapNs, 3),
-        'heap B/endpoint': sig(m.heapPerHandle, 3),
-      });
-    }
+        operation: t.operation,
+        'ns/op': sig(m[t.ns], 3),
+        'ops/s': Math.round(1e9 / m[t.ns]),
+        '× Map.set': t.ns === 'mapNs' ? 1 : sig(m[t.ns] / m.mapNs, 3),
+        'heap B/endpoint': sig(m[t.heap], 3),
+      })),
+    );
     const goals: Goal[] = measures.map((m) => {
       const buffer = m.bufferBytes / m.capacity;
       const geometry = m.geometryBytes / m.capacity;

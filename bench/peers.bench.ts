@@ -11,34 +11,23 @@
  * (case per op ÷ bare await per op in the block just before it): blocks microseconds apart see
  * the same machine speed, which on a shared host drifts between tasks. "Ours ÷ peer" ratios are
  * ratios of those paired figures, so drift between the two tasks cancels too.
+ *
+ * The endpoints' setup and checks, the pairing, the rounds and the table rows, which the hotpath
+ * suite shares, are in paired.ts.
  */
 import { CircuitState, circuitBreaker, ConsecutiveBreaker, handleAll, isBrokenCircuitError, SamplingBreaker } from 'cockatiel';
 import CircuitBreaker from 'opossum';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import { Bench, type FnReturnedObject, type Task } from 'tinybench';
-import {
-  BreakerState,
-  isCircuitOpenError,
-  isRateLimitError,
-  ManualClock,
-  PolicyPresets,
-  Priority,
-  Rejection,
-  ResilienceService,
-} from '../src/index.js';
-import { MAX_RATE } from '../src/policy/Policy.js';
-import type { EndpointTotals } from '../src/service/EndpointRecord.js';
+import type { FnReturnedObject } from 'tinybench';
+import { isCircuitOpenError, isRateLimitError, ManualClock, Priority, Rejection } from '../src/index.js';
 import { totalsOf } from '../test/support/inspect.js';
 import { type BarKind, type ChartBar, fail, type Goal, median, type Row, type Suite, type SuiteOptions, type SuiteResult, sig } from './lib.js';
+import { caseColumns, caseRow, type Done, expectTotals, FINITE, HIGH_RATE, manualService, type PairedTask, PairedTasks, realService, runRounds, TRIP_CALLS, tripOpen, UNLIMITED } from './paired.js';
 
 /** Awaited operations per block (the bare-await block and the case block of an async case). */
 const INNER = 100;
 /** Operations per block of a synchronous baseline (Atomics.add, a bare call). */
 const INNER_SYNC = 1000;
-/** The finite high rate: 1e9 tokens/s, or the most a policy allows if that is less. */
-const HIGH_RATE = Math.min(1e9, MAX_RATE);
-/** Failures that trip the open-circuit endpoint (highThroughput: minimumRequests 15, threshold 0.6). */
-const TRIP_CALLS = 20;
 /** The waiting case's bucket: one token per millisecond of slab time, burst 1. */
 const WAIT_RATE = 1000;
 const WAIT_STEP_MS = 1;
@@ -61,52 +50,29 @@ const throwing = async (): Promise<number> => {
 /** Results land here so that no loop can be optimised away. */
 let sink = 0;
 
-/** Paired samples of one task. */
-class PairLog {
-  #ratios: number[] = [];
-  #awaitNs: number[] = [];
-
-  /** Logs a sample (bare awaits t0..t1, `ops` operations of the case t1..t2) and returns it to tinybench. */
-  add(t0: number, t1: number, t2: number, ops: number): FnReturnedObject {
-    const awaitPerOp = (t1 - t0) / INNER;
-    this.#ratios.push((t2 - t1) / ops / awaitPerOp);
-    this.#awaitNs.push(awaitPerOp * 1e6);
-    return { overriddenDuration: t2 - t1, overriddenIterationCost: t2 - t0 };
-  }
-
-  reset(): void {
-    this.#ratios = [];
-    this.#awaitNs = [];
-  }
-
-  /** Median of (case per op ÷ bare await per op). */
-  median(): number {
-    return median(this.#ratios);
-  }
-
-  /** Median ns of a bare await in this task's paired blocks. */
-  awaitNs(): number {
-    return median(this.#awaitNs);
-  }
-}
-
 type Section = 'baselines' | 'success path' | 'circuit open' | 'rate limited' | 'waiting for a token';
 
-interface Spec {
+interface Case {
   readonly key: string;
   readonly label: string;
   readonly kind: BarKind;
   readonly section: Section;
-  /** Operations in the task's measured block. */
-  readonly ops: number;
-  readonly fn: () => Promise<FnReturnedObject>;
+  /** Operations in the task's measured block (INNER unless said). */
+  readonly ops?: number;
+  /**
+   * What the exact checks expect of the tally the samples hand over: VALUE per call made
+   * ('returned'), one per call ('rejected': rejections of the expected kind), or nothing (a
+   * baseline's tally only keeps its loops from being optimised away).
+   */
+  readonly expect: 'returned' | 'rejected' | 'nothing';
+  /**
+   * One sample: INNER bare awaits timed t0..t1, then the case's block t1..t2, written out
+   * literally (see the header); hands its times and its block's tally to `done`.
+   */
+  readonly sample: (done: Done) => Promise<FnReturnedObject>;
 }
 
-/** Blocks each task ran (warm-up included): what the exact checks below count on. */
-const blocks = new Map<string, number>();
-const bump = (key: string): void => {
-  blocks.set(key, (blocks.get(key) ?? 0) + 1);
-};
+type Spec = Case & PairedTask;
 
 export const peers: Suite = {
   name: 'peers',
@@ -115,33 +81,18 @@ export const peers: Suite = {
     const rounds = options.quick ? 1 : 5;
     const time = options.quick ? 150 : 500;
     const warmupTime = options.quick ? 80 : 250;
-    blocks.clear();
 
     // ---- ours ------------------------------------------------------------------------------
     // The product's default configuration for the success path: the real clock (its ticker
     // thread keeps the slab's time word current).
-    const real = new ResilienceService(PolicyPresets.standard(), { capacity: 64 });
-    real.registerEndpoint('ok', { ...PolicyPresets.highThroughput(), rate: HIGH_RATE, burst: 2 ** 20 });
-    real.registerEndpoint('ok-unlimited', { ...PolicyPresets.highThroughput(), rate: Number.POSITIVE_INFINITY });
+    const real = realService({ ok: FINITE, 'ok-unlimited': UNLIMITED });
     // Rejections on a clock that never moves: the circuit stays open, the bucket stays empty.
-    const frozen = new ResilienceService(PolicyPresets.standard(), { capacity: 16, clock: new ManualClock(1_000_000) });
-    frozen.registerEndpoint('open', { ...PolicyPresets.highThroughput(), rate: Number.POSITIVE_INFINITY });
-    frozen.registerEndpoint('limited', { ...PolicyPresets.highThroughput(), rate: 1, burst: 1 });
+    const frozen = manualService({ open: UNLIMITED, limited: { rate: 1, burst: 1 } });
     // The waiting case: a manual clock the task itself advances (see below).
     const waitClock = new ManualClock(1_000_000);
-    const ticking = new ResilienceService(PolicyPresets.standard(), { capacity: 16, clock: waitClock });
-    ticking.registerEndpoint('waiting', { ...PolicyPresets.highThroughput(), rate: WAIT_RATE, burst: 1 });
+    const ticking = manualService({ waiting: { rate: WAIT_RATE, burst: 1 } }, waitClock);
 
-    const open = frozen.endpoint('open');
-    let tripAdmitted = 0;
-    for (let i = 0; i < TRIP_CALLS; i++) {
-      const ticket = open.tryAcquire();
-      if (ticket >= 0) tripAdmitted++;
-      open.record(ticket, false);
-    }
-    if (open.state !== BreakerState.Open) fail(`the 'open' endpoint did not open after ${TRIP_CALLS} failures (state ${open.state})`);
-    if (open.tryAcquire() !== Rejection.CircuitOpen) fail('the open circuit admitted a call');
-    const extraOpenRejects = TRIP_CALLS - tripAdmitted + 1;
+    const trip = tripOpen(frozen.endpoint('open'));
     // Take the one token of 'limited' and of 'waiting' (a full bucket would admit the first call at once).
     const limited = frozen.endpoint('limited');
     limited.record(limited.tryAcquire(), true);
@@ -172,59 +123,23 @@ export const peers: Suite = {
     const rlfFull = new RateLimiterMemory({ points: 1, duration: 3600 });
     await rlfFull.consume('k');
 
-    // ---- outcome counters: every call's result is checked after the run ----------------------
-    /** Sum of values returned, per task (each must be VALUE × calls). */
-    const returned = new Map<string, number>();
-    /** Rejections of the expected kind, per task (each must be = calls). */
-    const rejected = new Map<string, number>();
-    const addTo = (m: Map<string, number>, key: string, n: number): void => {
-      m.set(key, (m.get(key) ?? 0) + n);
-    };
-
-    const logs = new Map<string, PairLog>();
-    const log = (key: string): PairLog => {
-      const l = new PairLog();
-      logs.set(key, l);
-      return l;
-    };
-    const pAwait = log('bare-await');
-    const pAdd = log('atomics-add');
-    const pCall = log('bare-call');
-    const pError = log('new-error');
-    const pThrow = log('async-throw');
-    const pOk = log('execute-ok');
-    const pOkUnlimited = log('execute-ok-unlimited');
-    const pOpen = log('execute-open');
-    const pRate = log('execute-rate');
-    const pWait = log('execute-wait');
-    const pOpossum = log('opossum');
-    const pOpossumNt = log('opossum-no-timeout');
-    const pOpossumOpen = log('opossum-open');
-    const pCockatielC = log('cockatiel-consecutive');
-    const pCockatielS = log('cockatiel-sampling');
-    const pCockatielOpen = log('cockatiel-open');
-    const pRlf = log('rlf-consume');
-    const pRlfOp = log('rlf-consume-op');
-    const pRlfReject = log('rlf-reject');
     const raw = new Int32Array(new SharedArrayBuffer(256));
 
-    const specs: Spec[] = [
+    const cases: Case[] = [
       {
         key: 'bare-await',
         label: 'baseline: bare await of a resolved async function',
         kind: 'baseline',
         section: 'baselines',
-        ops: INNER,
-        fn: async () => {
-          bump('bare-await');
+        expect: 'nothing',
+        sample: async (done) => {
           let s = 0;
           const t0 = performance.now();
           for (let i = 0; i < INNER; i++) s += await op();
           const t1 = performance.now();
           for (let i = 0; i < INNER; i++) s += await op();
           const t2 = performance.now();
-          sink += s;
-          return pAwait.add(t0, t1, t2, INNER);
+          return done(t0, t1, t2, s);
         },
       },
       {
@@ -233,16 +148,15 @@ export const peers: Suite = {
         kind: 'baseline',
         section: 'baselines',
         ops: INNER_SYNC,
-        fn: async () => {
-          bump('bare-call');
+        expect: 'nothing',
+        sample: async (done) => {
           let s = 0;
           const t0 = performance.now();
           for (let i = 0; i < INNER; i++) s += await op();
           const t1 = performance.now();
           for (let i = 0; i < INNER_SYNC; i++) s += constant();
           const t2 = performance.now();
-          sink += s;
-          return pCall.add(t0, t1, t2, INNER_SYNC);
+          return done(t0, t1, t2, s);
         },
       },
       {
@@ -251,16 +165,15 @@ export const peers: Suite = {
         kind: 'baseline',
         section: 'baselines',
         ops: INNER_SYNC,
-        fn: async () => {
-          bump('atomics-add');
+        expect: 'nothing',
+        sample: async (done) => {
           let s = 0;
           const t0 = performance.now();
           for (let i = 0; i < INNER; i++) s += await op();
           const t1 = performance.now();
           for (let i = 0; i < INNER_SYNC; i++) Atomics.add(raw, 0, 1);
           const t2 = performance.now();
-          sink += s;
-          return pAdd.add(t0, t1, t2, INNER_SYNC);
+          return done(t0, t1, t2, s);
         },
       },
       {
@@ -268,17 +181,15 @@ export const peers: Suite = {
         label: 'baseline: new Error() (captures a stack trace)',
         kind: 'baseline',
         section: 'baselines',
-        ops: INNER,
-        fn: async () => {
-          bump('new-error');
+        expect: 'nothing',
+        sample: async (done) => {
           let s = 0;
           const t0 = performance.now();
           for (let i = 0; i < INNER; i++) s += await op();
           const t1 = performance.now();
           for (let i = 0; i < INNER; i++) s += new Error('rejected').message.length;
           const t2 = performance.now();
-          sink += s;
-          return pError.add(t0, t1, t2, INNER);
+          return done(t0, t1, t2, s);
         },
       },
       {
@@ -286,9 +197,8 @@ export const peers: Suite = {
         label: 'baseline: await of an async function that throws new Error()',
         kind: 'baseline',
         section: 'baselines',
-        ops: INNER,
-        fn: async () => {
-          bump('async-throw');
+        expect: 'rejected',
+        sample: async (done) => {
           let n = 0;
           const t0 = performance.now();
           for (let i = 0; i < INNER; i++) sink += await op();
@@ -301,8 +211,7 @@ export const peers: Suite = {
             }
           }
           const t2 = performance.now();
-          addTo(rejected, 'async-throw', n);
-          return pThrow.add(t0, t1, t2, INNER);
+          return done(t0, t1, t2, n);
         },
       },
       {
@@ -310,17 +219,15 @@ export const peers: Suite = {
         label: `ours: execute() success (rate ${HIGH_RATE.toExponential()}/s)`,
         kind: 'ours',
         section: 'success path',
-        ops: INNER,
-        fn: async () => {
-          bump('execute-ok');
+        expect: 'returned',
+        sample: async (done) => {
           let s = 0;
           const t0 = performance.now();
           for (let i = 0; i < INNER; i++) sink += await op();
           const t1 = performance.now();
           for (let i = 0; i < INNER; i++) s += await real.execute('ok', op);
           const t2 = performance.now();
-          addTo(returned, 'execute-ok', s);
-          return pOk.add(t0, t1, t2, INNER);
+          return done(t0, t1, t2, s);
         },
       },
       {
@@ -328,17 +235,15 @@ export const peers: Suite = {
         label: 'ours: execute() success (rate Infinity)',
         kind: 'ours',
         section: 'success path',
-        ops: INNER,
-        fn: async () => {
-          bump('execute-ok-unlimited');
+        expect: 'returned',
+        sample: async (done) => {
           let s = 0;
           const t0 = performance.now();
           for (let i = 0; i < INNER; i++) sink += await op();
           const t1 = performance.now();
           for (let i = 0; i < INNER; i++) s += await real.execute('ok-unlimited', op);
           const t2 = performance.now();
-          addTo(returned, 'execute-ok-unlimited', s);
-          return pOkUnlimited.add(t0, t1, t2, INNER);
+          return done(t0, t1, t2, s);
         },
       },
       {
@@ -346,17 +251,15 @@ export const peers: Suite = {
         label: 'cockatiel 3: execute(), ConsecutiveBreaker',
         kind: 'peer',
         section: 'success path',
-        ops: INNER,
-        fn: async () => {
-          bump('cockatiel-consecutive');
+        expect: 'returned',
+        sample: async (done) => {
           let s = 0;
           const t0 = performance.now();
           for (let i = 0; i < INNER; i++) sink += await op();
           const t1 = performance.now();
           for (let i = 0; i < INNER; i++) s += await cockatielConsecutive.execute(op);
           const t2 = performance.now();
-          addTo(returned, 'cockatiel-consecutive', s);
-          return pCockatielC.add(t0, t1, t2, INNER);
+          return done(t0, t1, t2, s);
         },
       },
       {
@@ -364,17 +267,15 @@ export const peers: Suite = {
         label: 'cockatiel 3: execute(), SamplingBreaker',
         kind: 'peer',
         section: 'success path',
-        ops: INNER,
-        fn: async () => {
-          bump('cockatiel-sampling');
+        expect: 'returned',
+        sample: async (done) => {
           let s = 0;
           const t0 = performance.now();
           for (let i = 0; i < INNER; i++) sink += await op();
           const t1 = performance.now();
           for (let i = 0; i < INNER; i++) s += await cockatielSampling.execute(op);
           const t2 = performance.now();
-          addTo(returned, 'cockatiel-sampling', s);
-          return pCockatielS.add(t0, t1, t2, INNER);
+          return done(t0, t1, t2, s);
         },
       },
       {
@@ -382,17 +283,15 @@ export const peers: Suite = {
         label: 'rate-limiter-flexible: RateLimiterMemory.consume() alone',
         kind: 'peer',
         section: 'success path',
-        ops: INNER,
-        fn: async () => {
-          bump('rlf-consume');
+        expect: 'returned',
+        sample: async (done) => {
           let s = 0;
           const t0 = performance.now();
           for (let i = 0; i < INNER; i++) sink += await op();
           const t1 = performance.now();
           for (let i = 0; i < INNER; i++) s += (await rlf.consume('k')).remainingPoints > 0 ? VALUE : 0;
           const t2 = performance.now();
-          addTo(returned, 'rlf-consume', s);
-          return pRlf.add(t0, t1, t2, INNER);
+          return done(t0, t1, t2, s);
         },
       },
       {
@@ -400,9 +299,8 @@ export const peers: Suite = {
         label: 'rate-limiter-flexible: consume(), then await the operation',
         kind: 'peer',
         section: 'success path',
-        ops: INNER,
-        fn: async () => {
-          bump('rlf-consume-op');
+        expect: 'returned',
+        sample: async (done) => {
           let s = 0;
           const t0 = performance.now();
           for (let i = 0; i < INNER; i++) sink += await op();
@@ -412,8 +310,7 @@ export const peers: Suite = {
             s += await op();
           }
           const t2 = performance.now();
-          addTo(returned, 'rlf-consume-op', s);
-          return pRlfOp.add(t0, t1, t2, INNER);
+          return done(t0, t1, t2, s);
         },
       },
       {
@@ -421,17 +318,15 @@ export const peers: Suite = {
         label: 'opossum 9: fire(), timeout: false',
         kind: 'peer',
         section: 'success path',
-        ops: INNER,
-        fn: async () => {
-          bump('opossum-no-timeout');
+        expect: 'returned',
+        sample: async (done) => {
           let s = 0;
           const t0 = performance.now();
           for (let i = 0; i < INNER; i++) sink += await op();
           const t1 = performance.now();
           for (let i = 0; i < INNER; i++) s += await opossumNoTimeout.fire();
           const t2 = performance.now();
-          addTo(returned, 'opossum-no-timeout', s);
-          return pOpossumNt.add(t0, t1, t2, INNER);
+          return done(t0, t1, t2, s);
         },
       },
       {
@@ -439,17 +334,15 @@ export const peers: Suite = {
         label: 'opossum 9: fire(), defaults (10 s timeout)',
         kind: 'peer',
         section: 'success path',
-        ops: INNER,
-        fn: async () => {
-          bump('opossum');
+        expect: 'returned',
+        sample: async (done) => {
           let s = 0;
           const t0 = performance.now();
           for (let i = 0; i < INNER; i++) sink += await op();
           const t1 = performance.now();
           for (let i = 0; i < INNER; i++) s += await opossumDefaults.fire();
           const t2 = performance.now();
-          addTo(returned, 'opossum', s);
-          return pOpossum.add(t0, t1, t2, INNER);
+          return done(t0, t1, t2, s);
         },
       },
       {
@@ -457,9 +350,8 @@ export const peers: Suite = {
         label: 'ours: execute(), circuit open (CircuitOpenError)',
         kind: 'ours',
         section: 'circuit open',
-        ops: INNER,
-        fn: async () => {
-          bump('execute-open');
+        expect: 'rejected',
+        sample: async (done) => {
           let n = 0;
           const t0 = performance.now();
           for (let i = 0; i < INNER; i++) sink += await op();
@@ -472,8 +364,7 @@ export const peers: Suite = {
             }
           }
           const t2 = performance.now();
-          addTo(rejected, 'execute-open', n);
-          return pOpen.add(t0, t1, t2, INNER);
+          return done(t0, t1, t2, n);
         },
       },
       {
@@ -481,9 +372,8 @@ export const peers: Suite = {
         label: 'cockatiel 3: execute(), circuit open (BrokenCircuitError)',
         kind: 'peer',
         section: 'circuit open',
-        ops: INNER,
-        fn: async () => {
-          bump('cockatiel-open');
+        expect: 'rejected',
+        sample: async (done) => {
           let n = 0;
           const t0 = performance.now();
           for (let i = 0; i < INNER; i++) sink += await op();
@@ -496,8 +386,7 @@ export const peers: Suite = {
             }
           }
           const t2 = performance.now();
-          addTo(rejected, 'cockatiel-open', n);
-          return pCockatielOpen.add(t0, t1, t2, INNER);
+          return done(t0, t1, t2, n);
         },
       },
       {
@@ -505,9 +394,8 @@ export const peers: Suite = {
         label: 'opossum 9: fire(), circuit open (EOPENBREAKER)',
         kind: 'peer',
         section: 'circuit open',
-        ops: INNER,
-        fn: async () => {
-          bump('opossum-open');
+        expect: 'rejected',
+        sample: async (done) => {
           let n = 0;
           const t0 = performance.now();
           for (let i = 0; i < INNER; i++) sink += await op();
@@ -520,8 +408,7 @@ export const peers: Suite = {
             }
           }
           const t2 = performance.now();
-          addTo(rejected, 'opossum-open', n);
-          return pOpossumOpen.add(t0, t1, t2, INNER);
+          return done(t0, t1, t2, n);
         },
       },
       {
@@ -529,9 +416,8 @@ export const peers: Suite = {
         label: 'ours: execute(), no token, timeout 0 (RateLimitError)',
         kind: 'ours',
         section: 'rate limited',
-        ops: INNER,
-        fn: async () => {
-          bump('execute-rate');
+        expect: 'rejected',
+        sample: async (done) => {
           let n = 0;
           const t0 = performance.now();
           for (let i = 0; i < INNER; i++) sink += await op();
@@ -544,8 +430,7 @@ export const peers: Suite = {
             }
           }
           const t2 = performance.now();
-          addTo(rejected, 'execute-rate', n);
-          return pRate.add(t0, t1, t2, INNER);
+          return done(t0, t1, t2, n);
         },
       },
       {
@@ -553,9 +438,8 @@ export const peers: Suite = {
         label: 'rate-limiter-flexible: consume() rejected (RateLimiterRes)',
         kind: 'peer',
         section: 'rate limited',
-        ops: INNER,
-        fn: async () => {
-          bump('rlf-reject');
+        expect: 'rejected',
+        sample: async (done) => {
           let n = 0;
           const t0 = performance.now();
           for (let i = 0; i < INNER; i++) sink += await op();
@@ -568,8 +452,7 @@ export const peers: Suite = {
             }
           }
           const t2 = performance.now();
-          addTo(rejected, 'rlf-reject', n);
-          return pRlfReject.add(t0, t1, t2, INNER);
+          return done(t0, t1, t2, n);
         },
       },
       {
@@ -577,9 +460,8 @@ export const peers: Suite = {
         label: 'ours: execute(), waits for a token due 1 slab-ms later',
         kind: 'ours',
         section: 'waiting for a token',
-        ops: INNER,
-        fn: async () => {
-          bump('execute-wait');
+        expect: 'returned',
+        sample: async (done) => {
           let s = 0;
           const t0 = performance.now();
           for (let i = 0; i < INNER; i++) sink += await op();
@@ -592,66 +474,37 @@ export const peers: Suite = {
             s += await call;
           }
           const t2 = performance.now();
-          addTo(returned, 'execute-wait', s);
-          return pWait.add(t0, t1, t2, INNER);
+          return done(t0, t1, t2, s);
         },
       },
     ];
+    const paired = new PairedTasks(INNER);
+    const specs: Spec[] = cases.map((c) => ({ ...c, ...paired.task(c.key, c.ops ?? INNER, c.sample) }));
 
-    const samples = new Map<string, { p50: number[]; mean: number[]; rme: number[]; paired: number[]; awaitNs: number[]; samples: number }>();
-    for (const s of specs) samples.set(s.key, { p50: [], mean: [], rme: [], paired: [], awaitNs: [], samples: 0 });
     try {
-      for (let round = 0; round < rounds; round++) {
-        const bench = new Bench({ name: `peers round ${round + 1}`, time, warmupTime, warmupIterations: 16, iterations: 16, throws: true });
-        for (const s of specs) {
-          const pairs = logs.get(s.key);
-          bench.add(s.key, s.fn, { async: true, beforeAll: (mode) => (mode === 'run' ? pairs?.reset() : undefined) });
-        }
-        const tasks: Task[] = await bench.run();
-        for (const task of tasks) {
-          const r = task.result;
-          if (r.state !== 'completed') fail(`task ${task.name} did not complete (${r.state})`);
-          const spec = specs.find((s) => s.key === task.name) ?? fail(`unknown task ${task.name}`);
-          const entry = samples.get(task.name) ?? fail(`unknown task ${task.name}`);
-          entry.p50.push((r.latency.p50 * 1e6) / spec.ops);
-          entry.mean.push((r.latency.mean * 1e6) / spec.ops);
-          entry.rme.push(r.latency.rme);
-          entry.samples += r.latency.samplesCount;
-          const pairs = logs.get(task.name) ?? fail(`no pairs of ${task.name}`);
-          entry.paired.push(pairs.median());
-          entry.awaitNs.push(pairs.awaitNs());
-        }
-      }
+      const samples = await runRounds('peers', specs, { rounds, time, warmupTime, iterations: 16, async: true });
 
       // ---- exact checks: every call made is accounted for ------------------------------------
-      const calls = (key: string): number => (blocks.get(key) ?? 0) * INNER;
+      const calls = (key: string): number => paired.blocks(key) * INNER;
       const notes: string[] = [];
-      for (const key of ['execute-ok', 'execute-ok-unlimited', 'execute-wait', 'cockatiel-consecutive', 'cockatiel-sampling', 'rlf-consume', 'rlf-consume-op', 'opossum', 'opossum-no-timeout']) {
-        const got = returned.get(key) ?? 0;
-        if (got !== VALUE * calls(key)) fail(`${key}: the calls returned ${got} in all, expected ${VALUE} × ${calls(key)}`);
+      for (const { key, expect } of specs) {
+        const got = paired.tally(key);
+        if (expect === 'returned' && got !== VALUE * calls(key)) fail(`${key}: the calls returned ${got} in all, expected ${VALUE} × ${calls(key)}`);
+        if (expect === 'rejected' && got !== calls(key)) fail(`${key}: ${got} rejections of the expected kind, expected ${calls(key)}`);
       }
-      for (const key of ['async-throw', 'execute-open', 'execute-rate', 'cockatiel-open', 'opossum-open', 'rlf-reject']) {
-        const got = rejected.get(key) ?? 0;
-        if (got !== calls(key)) fail(`${key}: ${got} rejections of the expected kind, expected ${calls(key)}`);
-      }
-      const expect = (what: string, totals: EndpointTotals, want: Partial<EndpointTotals>): void => {
-        for (const [field, value] of Object.entries(want) as [keyof EndpointTotals, number][]) {
-          if (totals[field] !== value) fail(`${what}: ${field} is ${totals[field]}, expected ${value} (totals ${JSON.stringify(totals)})`);
-        }
-      };
       const tOk = totalsOf(real.handle, 'ok');
-      expect('execute-ok', tOk, { admitted: calls('execute-ok'), failures: 0, rejectedOpen: 0, rejectedRate: 0 });
+      expectTotals('execute-ok', tOk, { admitted: calls('execute-ok'), failures: 0, rejectedOpen: 0, rejectedRate: 0 });
       if (tOk.waited > 0) notes.push(`ANOMALY: execute-ok (rate ${HIGH_RATE.toExponential()}/s, burst 2^20) waited for a token ${tOk.waited} times; its figure includes those waits.`);
       const tUnlimited = totalsOf(real.handle, 'ok-unlimited');
-      expect('execute-ok-unlimited', tUnlimited, { admitted: calls('execute-ok-unlimited'), failures: 0, rejectedOpen: 0, rejectedRate: 0, waited: 0 });
-      expect('execute-open', totalsOf(frozen.handle, 'open'), {
-        admitted: tripAdmitted,
-        failures: tripAdmitted,
-        rejectedOpen: calls('execute-open') + extraOpenRejects,
+      expectTotals('execute-ok-unlimited', tUnlimited, { admitted: calls('execute-ok-unlimited'), failures: 0, rejectedOpen: 0, rejectedRate: 0, waited: 0 });
+      expectTotals('execute-open', totalsOf(frozen.handle, 'open'), {
+        admitted: trip.admitted,
+        failures: trip.admitted,
+        rejectedOpen: calls('execute-open') + trip.rejected,
         rejectedRate: 0,
       });
-      expect('execute-rate', totalsOf(frozen.handle, 'limited'), { admitted: 1, failures: 0, rejectedOpen: 0, rejectedRate: calls('execute-rate') + extraRateRejects, waited: 0 });
-      expect('execute-wait', totalsOf(ticking.handle, 'waiting'), {
+      expectTotals('execute-rate', totalsOf(frozen.handle, 'limited'), { admitted: 1, failures: 0, rejectedOpen: 0, rejectedRate: calls('execute-rate') + extraRateRejects, waited: 0 });
+      expectTotals('execute-wait', totalsOf(ticking.handle, 'waiting'), {
         admitted: calls('execute-wait') + 1,
         failures: 0,
         rejectedOpen: 0,
@@ -674,15 +527,7 @@ export const peers: Suite = {
       for (const s of specs) {
         const e = samples.get(s.key) ?? fail(`no samples of ${s.key}`);
         const ns = median(e.p50);
-        rows.push({
-          case: s.label,
-          'ns/op': sig(ns, 3),
-          'ops/s': Math.round(1e9 / ns),
-          '× bare await': sig(unitsOf(s.key), 3),
-          '× Atomics.add': sig(ns / addNs, 3),
-          'mean ns/op': sig(median(e.mean), 3),
-          'rme %': sig(median(e.rme), 2),
-        });
+        rows.push(caseRow(s.label, e, '× bare await', '× Atomics.add', addNs));
         details[s.key] = {
           label: s.label,
           kind: s.kind,
@@ -693,9 +538,9 @@ export const peers: Suite = {
           nsPerOpMeanByRound: e.mean.map((x) => sig(x, 4)),
           ratioToBareAwait: sig(unitsOf(s.key), 4),
           ratioToBareAwaitByRound: e.paired.map((x) => sig(x, 4)),
-          pairedBareAwaitNsByRound: e.awaitNs.map((x) => sig(x, 4)),
+          pairedBareAwaitNsByRound: e.baseNs.map((x) => sig(x, 4)),
           samples: e.samples,
-          callsCounted: (blocks.get(s.key) ?? 0) * s.ops,
+          callsCounted: paired.blocks(s.key) * s.ops,
         };
       }
 
@@ -777,7 +622,7 @@ export const peers: Suite = {
           `rate-limiter-flexible new RateLimiterMemory({ points: 2^53-1, duration: 3600 }) (rejecting: points 1, consumed). execute() does a breaker and a rate limiter in one call; ` +
           `cockatiel and opossum only a breaker, rate-limiter-flexible only a limiter ('consume(), then await the operation' is the same work as execute() from its side).`,
         `Checked exactly after the run: every call returned ${VALUE} or was rejected with the expected error; the slab's totals match the calls made ` +
-          `(execute-ok admitted ${tOk.admitted}, open rejections ${calls('execute-open') + extraOpenRejects}, rate rejections ${calls('execute-rate') + extraRateRejects}, ` +
+          `(execute-ok admitted ${tOk.admitted}, open rejections ${calls('execute-open') + trip.rejected}, rate rejections ${calls('execute-rate') + extraRateRejects}, ` +
           `${calls('execute-wait')} calls admitted after waiting ${WAIT_STEP_MS} slab-ms each).`,
       );
 
@@ -795,7 +640,7 @@ export const peers: Suite = {
         tables: [
           {
             title: `peers — ${INNER} awaited calls per sample, one thread; bare await = ${awaitNs.toFixed(1)} ns`,
-            columns: ['case', 'ns/op', 'ops/s', '× bare await', '× Atomics.add', 'mean ns/op', 'rme %'],
+            columns: caseColumns('× bare await', '× Atomics.add'),
             rows,
           },
           {
