@@ -5,27 +5,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import { REAL_CLOCK_START } from '../../src/core/SharedClock.js';
-import { BreakerState, type EndpointHandle, ManualClock, type Policy, Rejection, ResilienceService } from '../../src/index.js';
+import { BreakerState, type EndpointHandle, type ManualClock, type Policy, Rejection } from '../../src/index.js';
 import { DAY } from '../model/arbitraries.js';
 import { Lockstep } from '../model/Lockstep.js';
 import type { ModelPolicy } from '../model/ReferenceModel.js';
+import { random } from '../reliability/support.js';
 import { totalsOf } from '../support/inspect.js';
+import { BREAKER_MODEL, BREAKER_POLICY, drain, manualClockService } from '../support/service.js';
 
 /** Breaker and window under test; the bucket (1000 per second, burst 1000) never runs out here. */
-const breakerPolicy: Policy = {
-  failureThreshold: 0.5,
-  minimumRequests: 4,
-  windowMs: 10_000,
-  windowBuckets: 10,
-  openTimeoutMs: 5_000,
-  halfOpenTrials: 2,
-  halfOpenSuccesses: 2,
-  trialTimeoutMs: 1_000,
-  rate: 1_000,
-  burst: 1_000,
-  adaptive: false,
-  classifier: 'all',
-};
+const breakerPolicy: Policy = BREAKER_POLICY;
 
 /** Bucket under test: 8 tokens per second, burst 6 (binary-exact interval of 125 ms). */
 const bucketPolicy: Policy = { ...breakerPolicy, minimumRequests: 1_000, rate: 8, burst: 6 };
@@ -38,33 +27,11 @@ function kind(ticket: number): Kind {
   return ticket === Rejection.CircuitOpen ? 'open' : 'limited';
 }
 
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('60 days of manual time', () => {
   it('with steady activity, agrees with the reference model at every step', () => {
     const models: ModelPolicy[] = [
-      {
-        thresholdPpm: 500_000,
-        minimumRequests: 4,
-        windowMs: 10_000,
-        windowBuckets: 10,
-        openTimeoutMs: 5_000,
-        halfOpenTrials: 2,
-        halfOpenSuccesses: 2,
-        trialTimeoutMs: 1_000,
-        rate: { num: 8, den: 1 },
-        burst: 6,
-      },
+      // The breaker under test with the bucket of bucketPolicy.
+      { ...BREAKER_MODEL, rate: { num: 8, den: 1 }, burst: 6 },
       {
         thresholdPpm: 250_000,
         minimumRequests: 2,
@@ -202,27 +169,15 @@ const IDLE: ReadonlyArray<[string, number]> = [
   ['100 days', 100 * DAY],
 ];
 
-function service(policy: Policy): { clock: ManualClock; svc: ResilienceService } {
-  const clock = new ManualClock(REAL_CLOCK_START);
-  const svc = new ResilienceService(policy, { clock, capacity: 4 });
-  return { clock, svc };
-}
-
-function drain(ep: EndpointHandle): number {
-  let n = 0;
-  while (ep.tryAcquire() >= 0) n++;
-  return n;
-}
-
 describe('an endpoint left idle', () => {
   it('(the script gives the worked-out trace on a fresh endpoint)', () => {
-    const { clock, svc } = service(breakerPolicy);
+    const { clock, svc } = manualClockService(breakerPolicy, REAL_CLOCK_START);
     svc.registerEndpoint('fresh', breakerPolicy);
     expect(runTogether(clock, [svc.endpoint('fresh')])[0]).toEqual(FRESH);
   });
 
   it.each(IDLE)('for %s has the breaker and window of a fresh endpoint', (_label, idle) => {
-    const { clock, svc } = service(breakerPolicy);
+    const { clock, svc } = manualClockService(breakerPolicy, REAL_CLOCK_START);
     svc.registerEndpoint('old', breakerPolicy);
     const old = svc.endpoint('old');
     // History: the script (trips, recoveries, ends OPEN), a recovery, then three failures in
@@ -251,7 +206,7 @@ describe('an endpoint left idle', () => {
     ['30 days', 30 * DAY],
     ['49.7 days (2^32 ms)', 2 ** 32],
   ])('for %s has the full burst of a fresh endpoint', (_label, idle) => {
-    const { clock, svc } = service(bucketPolicy);
+    const { clock, svc } = manualClockService(bucketPolicy, REAL_CLOCK_START);
     svc.registerEndpoint('old', bucketPolicy);
     const old = svc.endpoint('old');
     // Exactly the burst: the last token is taken and nothing asks for another before the pause.
@@ -268,7 +223,7 @@ describe('an endpoint left idle', () => {
     ['49.7 days (2^32 ms)', 2 ** 32],
     ['2^32 ms plus the open timeout', 2 ** 32 + 5_000],
   ])('an OPEN breaker left for %s half-opens on the next call', (_label, idle) => {
-    const { clock, svc } = service(breakerPolicy);
+    const { clock, svc } = manualClockService(breakerPolicy, REAL_CLOCK_START);
     svc.registerEndpoint('ep', breakerPolicy);
     const ep = svc.endpoint('ep');
     for (let i = 0; i < 4; i++) ep.record(ep.tryAcquire(), false);
@@ -286,7 +241,7 @@ describe('an endpoint left idle', () => {
     ['40 days', 40 * DAY],
     ['49.7 days (2^32 ms)', 2 ** 32],
   ])('a HALF_OPEN breaker whose permits are all out, left for %s, admits a new trial', (_label, idle) => {
-    const { clock, svc } = service(breakerPolicy);
+    const { clock, svc } = manualClockService(breakerPolicy, REAL_CLOCK_START);
     svc.registerEndpoint('ep', breakerPolicy);
     const ep = svc.endpoint('ep');
     for (let i = 0; i < 4; i++) ep.record(ep.tryAcquire(), false);

@@ -7,7 +7,7 @@ export function rateNumber(rate: ModelRate): number {
   return rate === 'unlimited' ? Number.POSITIVE_INFINITY : rate.num / rate.den;
 }
 
-/** The real Policy a model policy stands for (not adaptive, every error counts). */
+/** The real Policy a model policy stands for (adaptive when the model policy is; every error counts). */
 export function toPolicy(p: ModelPolicy): Policy {
   return {
     failureThreshold: p.thresholdPpm / 1_000_000,
@@ -20,7 +20,7 @@ export function toPolicy(p: ModelPolicy): Policy {
     trialTimeoutMs: p.trialTimeoutMs,
     rate: rateNumber(p.rate),
     burst: p.burst,
-    adaptive: false,
+    adaptive: p.adaptive === true,
     classifier: 'all',
   };
 }

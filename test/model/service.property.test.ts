@@ -7,6 +7,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { SELF_CHECK_MODEL } from '../support/service.js';
 import {
   clockStartArb,
   decimalRateArb,
@@ -59,19 +60,8 @@ describe('ResilienceService agrees with the reference model', () => {
 
   it('the lockstep harness itself detects a divergence', () => {
     // A service whose endpoint got one extra call the model does not know about must be caught.
-    const policy: ModelPolicy = {
-      thresholdPpm: 500_000,
-      minimumRequests: 2,
-      windowMs: 1_000,
-      windowBuckets: 10,
-      openTimeoutMs: 100,
-      halfOpenTrials: 1,
-      halfOpenSuccesses: 1,
-      trialTimeoutMs: 100,
-      rate: { num: 1, den: 1 },
-      burst: 3,
-    };
-    const lockstep = new Lockstep(0, [policy], [0]);
+    // (With a burst of 3 the model admits all three calls at time 0; the service has no token left for the third.)
+    const lockstep = new Lockstep(0, [SELF_CHECK_MODEL], [0]);
     lockstep.service.endpoint('endpoint-0').tryAcquire();
     expect(() => lockstep.acquire(0, 3)).toThrow(/expected/);
   });

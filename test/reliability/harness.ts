@@ -25,8 +25,8 @@
  */
 import type { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
-import { healthFactor, ManualClock, type Policy, ResilienceService, STATE_RATE_FACTORS } from '../../src/index.js';
-import { expectedTicket, rateNumber } from '../model/adapter.js';
+import { healthFactor, ManualClock, ResilienceService, STATE_RATE_FACTORS } from '../../src/index.js';
+import { expectedTicket, rateNumber, toPolicy } from '../model/adapter.js';
 import { advanceArb, clockStartArb, decimalRateArb, dyadicRateArb, geometryArb, policyArb } from '../model/arbitraries.js';
 import { Rational } from '../model/Rational.js';
 import { type AcquireResult, bucketWidth, type ModelPolicy, type ModelRate, ReferenceModel, STATE_RATE_FACTOR } from '../model/ReferenceModel.js';
@@ -165,24 +165,6 @@ export function cmdArb(threads: number): fc.Arbitrary<Cmd> {
     { weight: 3, arbitrary: fc.record({ t: fc.constant('adjust' as const), th, ep, health: fc.nat(HEALTH_CHOICES.length - 1) }) },
     { weight: 1, arbitrary: fc.record({ t: fc.constant('reset' as const), th, ep }) },
   );
-}
-
-/** The real Policy a model policy stands for (every error counts). */
-export function toPolicy(p: ModelPolicy): Policy {
-  return {
-    failureThreshold: p.thresholdPpm / 1_000_000,
-    minimumRequests: p.minimumRequests,
-    windowMs: p.windowMs,
-    windowBuckets: p.windowBuckets,
-    openTimeoutMs: p.openTimeoutMs,
-    halfOpenTrials: p.halfOpenTrials,
-    halfOpenSuccesses: p.halfOpenSuccesses,
-    trialTimeoutMs: p.trialTimeoutMs,
-    rate: rateNumber(p.rate),
-    burst: p.burst,
-    adaptive: p.adaptive === true,
-    classifier: 'all',
-  };
 }
 
 // ---- threads --------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Rational } from '../model/Rational.js';
+import { SELF_CHECK_MODEL } from '../support/service.js';
 import {
   ADAPTIVE_RATES,
   cmdArb,
@@ -86,19 +87,7 @@ describe('model-based: the service agrees with the reference model', () => {
       start: 1_000,
       capacity: 2,
       names: ['a', 'b'],
-      policies: [0, 1, 2].map(() => ({
-        thresholdPpm: 500_000,
-        minimumRequests: 2,
-        windowMs: 1_000,
-        windowBuckets: 10,
-        openTimeoutMs: 100,
-        halfOpenTrials: 1,
-        halfOpenSuccesses: 1,
-        trialTimeoutMs: 100,
-        rate: { num: 1, den: 1 },
-        burst: 3,
-        adaptive: true,
-      })),
+      policies: [0, 1, 2].map(() => ({ ...SELF_CHECK_MODEL, adaptive: true })),
     };
     const world = await World.create(scenario, [new MainExecutor()]);
     await world.apply({ t: 'acquire', th: 0, ep: 0, n: 1 });

@@ -8,7 +8,8 @@
 import type { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { ManualClock, type Policy, PolicyBuilder, PolicyPresets, ResilienceService } from '../../src/index.js';
-import type { AttachReply, AttachRequest, AttachView } from '../fixtures/service-protocol.js';
+import type { AttachReply, AttachRequest } from '../fixtures/service-protocol.js';
+import { attachView } from '../support/service.js';
 import { spawn } from '../support/workers.js';
 
 /** A worker of service-attach.ts and a way to ask it something. */
@@ -58,28 +59,6 @@ function setUp(): ResilienceService {
   return service;
 }
 
-/** What the main thread's service sees, in the worker's terms. */
-function mainView(service: ResilienceService): AttachView {
-  const names = service.endpointNames().sort();
-  const policies: AttachView['policies'] = {};
-  const totals: AttachView['totals'] = {};
-  for (const name of names) {
-    policies[name] = service.policyOf(name);
-    const b = service.getBreakerStatistics(name);
-    totals[name] = { total: b.total, failures: b.failures, accepted: service.getLimiterMetrics(name).accepted };
-  }
-  return {
-    kind: service.clock.kind,
-    now: service.clock.now(),
-    capacity: service.capacity,
-    passThrough: service.passThrough,
-    names,
-    policies,
-    defaultPolicy: service.defaultPolicy,
-    totals,
-  };
-}
-
 describe('attach() and sharedResilience() in a worker', () => {
   const shapes: [string, (service: ResilienceService) => unknown][] = [
     ['workerData is the handle', (service) => service.handle],
@@ -95,8 +74,8 @@ describe('attach() and sharedResilience() in a worker', () => {
 
         // What the main thread set up.
         let snap = await ask({ op: 'snapshot' }, 'snapshot');
-        expect(snap.viaEntry).toEqual(mainView(service));
-        expect(snap.viaAttach).toEqual(mainView(service));
+        expect(snap.viaEntry).toEqual(attachView(service));
+        expect(snap.viaAttach).toEqual(attachView(service));
         expect(snap.viaEntry.kind).toBe('manual');
         expect(snap.viaEntry.now).toBe(7_000);
         expect(snap.viaEntry.policies['coordinator']).toEqual(coordinatorPolicy());
@@ -126,8 +105,8 @@ describe('attach() and sharedResilience() in a worker', () => {
         expect(service.policyOf('gamma')).toEqual(gamma);
         service.registerEndpoint('coordinator', { ...coordinatorPolicy(), rate: 84 });
         snap = await ask({ op: 'snapshot' }, 'snapshot');
-        expect(snap.viaEntry).toEqual(mainView(service));
-        expect(snap.viaAttach).toEqual(mainView(service));
+        expect(snap.viaEntry).toEqual(attachView(service));
+        expect(snap.viaAttach).toEqual(attachView(service));
         expect(snap.viaEntry.policies['coordinator']?.rate).toBe(84);
         expect(snap.viaEntry.names).toEqual(['cache', 'coordinator', 'gamma']);
 

@@ -4,27 +4,16 @@
  * long run they come at the configured rate to within 1%.
  */
 import { describe, expect, it } from 'vitest';
-import { ManualClock, type Policy, PolicyPresets, ResilienceService } from '../../src/index.js';
+import { REAL_CLOCK_START } from '../../src/core/SharedClock.js';
+import { type Policy, PolicyPresets, type ResilienceService } from '../../src/index.js';
 import { Drain, type DrainData, type DrainResult } from '../fixtures/protocol.js';
+import { between, random } from '../reliability/support.js';
 import { totalsOf } from '../support/inspect.js';
+import { manualClockService } from '../support/service.js';
 import { Crew, bump, controlWords, publish } from '../support/sync.js';
 
 const WORKERS = 2;
-/** Slab time at which a real clock starts (2^32 - 2^16 ms; see src/core/SharedClock.ts). */
-const REAL_CLOCK_START = 2 ** 32 - 2 ** 16;
 const { STEP, DONE, STOP, READY, SEEN } = Drain;
-
-/** A deterministic PRNG (mulberry32), for step sizes. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Case {
   /** Tokens per second. */
@@ -53,10 +42,28 @@ const limited = (rate: number, burst: number): Policy => ({
   minimumRequests: 2 ** 30,
 });
 
-function setUp(c: Case): { service: ResilienceService; control: Int32Array; origin: number } {
-  const service = new ResilienceService(limited(c.rate, c.burst), { capacity: 4, clock: new ManualClock(c.start) });
+/** The service of case `c`, and WORKERS workers of tokenDrain.ts taking tokens of its endpoint 'ep' in `mode`. */
+function setUp(c: Case, mode: DrainData['mode']): { service: ResilienceService; control: Int32Array; origin: number; crew: Crew<DrainResult> } {
+  const { svc: service } = manualClockService(limited(c.rate, c.burst), c.start);
   service.registerEndpoint('ep', limited(c.rate, c.burst));
-  return { service, control: controlWords(16), origin: service.clock.now() };
+  const control = controlWords(16);
+  const origin = service.clock.now();
+  const crew = new Crew<DrainResult>(
+    'fixtures/tokenDrain.ts',
+    Array.from(
+      { length: WORKERS },
+      (_, id): DrainData => ({
+        handle: service.handle,
+        control: control.buffer as SharedArrayBuffer,
+        id,
+        parties: WORKERS,
+        name: 'ep',
+        mode,
+        origin,
+      }),
+    ),
+  );
+  return { service, control, origin, crew };
 }
 
 /**
@@ -123,29 +130,14 @@ function rateError(admittedAfterBurst: number, spanMs: number, rate: number): nu
 }
 
 async function lockstep(c: Case, seed: number): Promise<void> {
-  const { service, control, origin } = setUp(c);
-  const crew = new Crew<DrainResult>(
-    'fixtures/tokenDrain.ts',
-    Array.from(
-      { length: WORKERS },
-      (_, id): DrainData => ({
-        handle: service.handle,
-        control: control.buffer as SharedArrayBuffer,
-        id,
-        parties: WORKERS,
-        name: 'ep',
-        mode: 'lockstep',
-        origin,
-      }),
-    ),
-  );
+  const { service, control, origin, crew } = setUp(c, 'lockstep');
   try {
     const next = random(seed);
     const samples: Sample[] = [];
     let step = 0;
     for (;;) {
       // Step 1 takes the full bucket at the registration time; every later step moves the clock first.
-      if (step > 0) service.clock.advance(1 + Math.floor(next() * c.maxStepMs));
+      if (step > 0) service.clock.advance(between(next, 1, c.maxStepMs));
       step++;
       bump(control, STEP);
       await crew.until(control, DONE, WORKERS * step);
@@ -175,22 +167,7 @@ async function lockstep(c: Case, seed: number): Promise<void> {
 }
 
 async function concurrent(c: Case, seed: number): Promise<void> {
-  const { service, control, origin } = setUp(c);
-  const crew = new Crew<DrainResult>(
-    'fixtures/tokenDrain.ts',
-    Array.from(
-      { length: WORKERS },
-      (_, id): DrainData => ({
-        handle: service.handle,
-        control: control.buffer as SharedArrayBuffer,
-        id,
-        parties: WORKERS,
-        name: 'ep',
-        mode: 'concurrent',
-        origin,
-      }),
-    ),
-  );
+  const { service, control, origin, crew } = setUp(c, 'concurrent');
   try {
     const next = random(seed);
     const samples: Sample[] = [];
@@ -204,7 +181,7 @@ async function concurrent(c: Case, seed: number): Promise<void> {
       // Calls admitted so far were all admitted at clock times <= t.
       samples.push({ t, admitted: totalsOf(service.handle, 'ep').admitted });
       if (t >= c.spanMs) break;
-      service.clock.advance(1 + Math.floor(next() * c.maxStepMs));
+      service.clock.advance(between(next, 1, c.maxStepMs));
       advances++;
     }
     publish(control, STOP, 1);
