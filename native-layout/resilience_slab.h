@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#define RS_LAYOUT_VERSION 2
+#define RS_LAYOUT_VERSION 3
 #define RS_SLAB_MAGIC 0x424c5352
 #define RS_MAX_NAME_BYTES 200
 #define RS_RING_SLOTS 16
@@ -91,12 +91,14 @@ struct rs_endpoint {
   int32_t rejectedRateHalfWraps;
   int32_t transitions;
   int32_t nextFree;
+  int32_t refilling;
+  uint8_t _pad2[4];
   int64_t tat;
   int64_t origin;
   int64_t interval;
   int64_t nominalRate;
   int64_t rateFactor;
-  uint8_t _pad2[56];
+  uint8_t _pad3[48];
   int32_t waitCounts[4];
   int32_t waitStamps[4];
   int32_t waitedCalls;
@@ -104,17 +106,17 @@ struct rs_endpoint {
   int64_t waitTotal;
   int32_t latencyTotal;
   int32_t latencyCount;
-  uint8_t _pad3[8];
+  uint8_t _pad4[8];
   int32_t policy[16];
   int64_t resetBase[6];
-  uint8_t _pad4[16];
+  uint8_t _pad5[16];
   int32_t ringStart[16];
   int32_t ringGrants[16];
   int32_t ringFailures[16];
   int32_t nameHash;
   int32_t nameLength;
   uint8_t name[200];
-  uint8_t _pad5[48];
+  uint8_t _pad6[48];
 };
 _Static_assert(sizeof(struct rs_endpoint) == 896, "rs_endpoint size");
 _Static_assert(offsetof(struct rs_endpoint, grants) == 0, "rs_endpoint.grants");
@@ -134,11 +136,12 @@ _Static_assert(offsetof(struct rs_endpoint, rejectedRate) == 144, "rs_endpoint.r
 _Static_assert(offsetof(struct rs_endpoint, rejectedRateHalfWraps) == 148, "rs_endpoint.rejectedRateHalfWraps");
 _Static_assert(offsetof(struct rs_endpoint, transitions) == 152, "rs_endpoint.transitions");
 _Static_assert(offsetof(struct rs_endpoint, nextFree) == 156, "rs_endpoint.nextFree");
-_Static_assert(offsetof(struct rs_endpoint, tat) == 160, "rs_endpoint.tat");
-_Static_assert(offsetof(struct rs_endpoint, origin) == 168, "rs_endpoint.origin");
-_Static_assert(offsetof(struct rs_endpoint, interval) == 176, "rs_endpoint.interval");
-_Static_assert(offsetof(struct rs_endpoint, nominalRate) == 184, "rs_endpoint.nominalRate");
-_Static_assert(offsetof(struct rs_endpoint, rateFactor) == 192, "rs_endpoint.rateFactor");
+_Static_assert(offsetof(struct rs_endpoint, refilling) == 160, "rs_endpoint.refilling");
+_Static_assert(offsetof(struct rs_endpoint, tat) == 168, "rs_endpoint.tat");
+_Static_assert(offsetof(struct rs_endpoint, origin) == 176, "rs_endpoint.origin");
+_Static_assert(offsetof(struct rs_endpoint, interval) == 184, "rs_endpoint.interval");
+_Static_assert(offsetof(struct rs_endpoint, nominalRate) == 192, "rs_endpoint.nominalRate");
+_Static_assert(offsetof(struct rs_endpoint, rateFactor) == 200, "rs_endpoint.rateFactor");
 _Static_assert(offsetof(struct rs_endpoint, waitCounts) == 256, "rs_endpoint.waitCounts");
 _Static_assert(offsetof(struct rs_endpoint, waitStamps) == 272, "rs_endpoint.waitStamps");
 _Static_assert(offsetof(struct rs_endpoint, waitedCalls) == 288, "rs_endpoint.waitedCalls");

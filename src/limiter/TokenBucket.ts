@@ -1,4 +1,5 @@
-import { casF64, halvesOf, loadF64, wordOf } from '../core/atomic64.js';
+import { threadId } from 'node:worker_threads';
+import { casF64, loadF64, wordOf } from '../core/atomic64.js';
 import {
   EP_EMPTY_UNTIL_I32,
   EP_GRANTS_I32,
@@ -7,6 +8,7 @@ import {
   EP_LIMIT_I64,
   EP_ORIGIN_I64,
   EP_POLICY_I32,
+  EP_REFILLING_I32,
   EP_TAT_I64,
   POL_BURST_I32,
   POL_RATE_KIND_I32,
@@ -66,15 +68,18 @@ export function batchLifeMs(level: number, burst: number, interval: number): num
  * Tokens of a stale batch that were not used go back to the bucket (a call racing the refill
  * that still uses one is counted against the new batch).
  *
- * Several threads may refill the same stale batch at once; one CAS on `limit` publishes a batch
- * and the others' takes are never undone: a take stays charged to the bucket even when its
- * batch is not published (those tokens are lost, an under-grant of at most one batch per lost
- * race). Undoing is what cannot be made safe: a thread that read the bucket while another's
- * take was in it worked out a lower level and so a longer batch life than the bucket allows
- * once that take is withdrawn, and a take clamped at a full bucket cannot be subtracted back
- * out exactly. Without undo every take only ever moves `tat` forward (a take returns at most
- * the tokens it takes, see below), so whatever a thread reads is at most what the bucket holds
- * and every published batch keeps the bound.
+ * Several threads may refill the same batch at once; one CAS on `limit` publishes a batch and
+ * the others' takes are never undone nor handed out later: a take stays charged to the bucket
+ * even when its batch is not published (those tokens are lost). Undoing cannot be made safe: a
+ * thread that read the bucket while another's take was in it worked out a lower level and so a
+ * longer batch life than the bucket allows once that take is withdrawn. Handing the tokens out
+ * later cannot either: by then the bucket may have refilled past them, so they would count
+ * twice. A take that is never published only moves `tat` forward (it gives back at most the
+ * tokens it takes, see below), and every operation on `tat` is monotonic, so it can only make
+ * later batches smaller or shorter-lived: every published batch keeps the bound. To keep such
+ * losses rare, a refill marks itself in `refilling`, and another refill waits a few
+ * microseconds for that batch instead of taking beside it (a refill that does not finish by
+ * then, descheduled or dead, is taken over).
  *
  * When the bucket is found empty, `emptyUntil` records until when, so calls before then are
  * refused without reading the clock; every path that gives tokens back clears it (and
@@ -99,6 +104,49 @@ export function refill(i32: Int32Array, i64: BigInt64Array, base: number, now: n
     return true;
   }
   const burst = i32[policy + POL_BURST_I32] as number;
+  if (!markRefilling(i32, base, limit, expiry)) return true; // the other refill published meanwhile
+  try {
+    return take(i32, i64, base, now, word, limit, grants, burst, racing);
+  } finally {
+    Atomics.compareExchange(i32, base + EP_REFILLING_I32, REFILL_TOKEN, 0);
+  }
+}
+
+/** This thread's mark in `refilling`. */
+const REFILL_TOKEN = threadId + 1;
+/** Checks of the batch a refill makes while another refill is in progress (a few microseconds). */
+const REFILL_SPINS = 2_000;
+
+/**
+ * Marks a refill of the batch (limit, expiry) in progress. If another is in progress, waits for
+ * its batch a moment: false when it came out (look again); after REFILL_SPINS checks, or once
+ * the other refill is over without one, takes over the mark.
+ */
+function markRefilling(i32: Int32Array, base: number, limit: number, expiry: number): boolean {
+  const at = base + EP_REFILLING_I32;
+  if (Atomics.compareExchange(i32, at, 0, REFILL_TOKEN) === 0) return true;
+  for (let spin = 0; spin < REFILL_SPINS; spin++) {
+    if (Atomics.load(i32, base + EP_LIMIT_I32) !== limit || Atomics.load(i32, base + EP_LIMIT_I32 + 1) !== expiry) return false;
+    if (Atomics.load(i32, at) === 0 && Atomics.compareExchange(i32, at, 0, REFILL_TOKEN) === 0) return true;
+  }
+  Atomics.store(i32, at, REFILL_TOKEN);
+  return true;
+}
+
+/** The take and the publication of a refill (see refill). */
+function take(
+  i32: Int32Array,
+  i64: BigInt64Array,
+  base: number,
+  now: number,
+  word: bigint,
+  limit: number,
+  grants: number,
+  burst: number,
+  racing: (() => void) | undefined,
+): boolean {
+  const now32 = wrap32(now);
+  const limitAt = (base >>> 1) + EP_LIMIT_I64;
   const tatAt = (base >>> 1) + EP_TAT_I64;
   const interval = loadF64(i64, (base >>> 1) + EP_INTERVAL_I64);
   const x = (now - loadF64(i64, (base >>> 1) + EP_ORIGIN_I64)) / interval;
@@ -140,18 +188,7 @@ export function refill(i32: Int32Array, i64: BigInt64Array, base: number, now: n
     if (unused > 0) Atomics.store(i32, base + EP_EMPTY_UNTIL_I32, now32 - 1);
     return tokens > 0;
   }
-  // Another thread published a batch first. Our take stays charged (see above). What it took
-  // fresh (beyond the stale tokens it gave back, which that batch gave back too) joins that
-  // batch, valid until the earlier of the two expiries; if that batch is gone already (used up
-  // and replaced is fine, expired or withdrawn is not), the tokens are lost.
-  const fresh = tokens - unused;
-  while (fresh > 0) {
-    const current = Atomics.load(i64, limitAt);
-    const [limitNow, expiryNow] = halvesOf(current);
-    if (((now32 - expiryNow) | 0) > 0 || loadF64(i64, (base >>> 1) + EP_INTERVAL_I64) !== interval) break;
-    const merged = wordOf((limitNow + fresh) | 0, ((until - expiryNow) | 0) < 0 ? until : expiryNow);
-    if (Atomics.compareExchange(i64, limitAt, current, merged) === current) break;
-  }
+  // Another thread published a batch first: our take stays charged (see above) and is lost.
   return true;
 }
 
