@@ -4,6 +4,7 @@ import { type BreakerState, Rejection } from '../breaker/BreakerState.js';
 import { encodeName, EndpointTable } from '../core/EndpointTable.js';
 import {
   EP_BREAKER_I32,
+  EP_FLAGS_I32,
   EP_LIFE_I32,
   EP_NOMINAL_RATE_I64,
   EP_POLICY_I32,
@@ -20,7 +21,7 @@ import { loadF64 } from '../core/atomic64.js';
 import { CircuitOpenError } from '../errors/CircuitOpenError.js';
 import { RateLimitError } from '../errors/RateLimitError.js';
 import { ResilienceTimeoutError } from '../errors/ResilienceTimeoutError.js';
-import { adjustHealth, applyRate, checkHealth, currentRate } from '../limiter/AdaptiveRate.js';
+import { adjustHealth, applyRateLocked, checkHealth, currentRate, FLAG_ADAPTIVE } from '../limiter/AdaptiveRate.js';
 import { checkPriority, Priority, WAIT_HEARTBEAT_MS } from '../limiter/PriorityGate.js';
 import { classifierById, classifierName } from '../policy/classifiers.js';
 import { type Duration, parseDuration } from '../policy/duration.js';
@@ -203,7 +204,8 @@ export class ResilienceService {
       },
       transitioned: (index, from, to, now) => {
         const base = slab.endpointBase32(index);
-        applyRate(slab.i32, slab.i64, base, this.#clock.now());
+        // The rate of an adaptive endpoint follows its state; others' does not change.
+        if ((Atomics.load(slab.i32, base + EP_FLAGS_I32) & FLAG_ADAPTIVE) !== 0) applyRateLocked(slab.i32, slab.i64, base, () => this.#clock.now());
         publishEvent(slab.i32, index, Atomics.load(slab.i32, base + EP_LIFE_I32) >>> 1, from & 3, to & 3, now);
       },
     };
@@ -495,7 +497,7 @@ export class ResilienceService {
   adjustRate(endpoint: string, health: number | { readonly score: number }): number {
     const score = checkHealth(typeof health === 'object' && health !== null ? health.score : health);
     const base = this.#slab.endpointBase32(this.endpoint(endpoint).index);
-    return adjustHealth(this.#slab.i32, this.#slab.i64, base, score, this.#clock.now());
+    return adjustHealth(this.#slab.i32, this.#slab.i64, base, score, () => this.#clock.now());
   }
 
   /**
@@ -515,7 +517,7 @@ export class ResilienceService {
   startHealthMonitor(options: HealthMonitorOptions = {}): Subscription {
     const monitor = new HealthMonitor(this.#slab, this.#table, (index, score) => {
       const base = this.#slab.endpointBase32(index);
-      adjustHealth(this.#slab.i32, this.#slab.i64, base, score, this.#clock.now());
+      adjustHealth(this.#slab.i32, this.#slab.i64, base, score, () => this.#clock.now());
     }, options);
     return subscription(() => monitor.stop());
   }
