@@ -46,18 +46,26 @@ export function currentRate(i32: Int32Array, i64: BigInt64Array, base: number): 
  * and finds it changed once it has taken does not publish; see refill.)
  */
 export function applyRate(i32: Int32Array, i64: BigInt64Array, base: number, now: number): number {
-  const at = (base >>> 1) + EP_INTERVAL_I64;
   for (;;) {
     const state = (i32[base + EP_BREAKER_I32] as number) & 3;
     const rate = currentRate(i32, i64, base);
-    const interval = rate === Number.POSITIVE_INFINITY ? 0 : 1000 / rate;
-    const previous = loadF64(i64, at);
-    if (interval > previous) storeF64(i64, at, interval);
-    rescaleDebt(i32, i64, base, now, previous, interval);
-    storeF64(i64, at, interval);
-    if (previous !== interval) expireBatch(i32, i64, base, now);
+    if (changeInterval(i32, i64, base, now, rate === Number.POSITIVE_INFINITY ? 0 : 1000 / rate)) expireBatch(i32, i64, base, now);
     if (((i32[base + EP_BREAKER_I32] as number) & 3) === state) return rate;
   }
+}
+
+/**
+ * The first part of a rate change (see applyRate): the new interval and the bucket rescaled to
+ * it, in the order that keeps a concurrent refill's mixed view on the safe side. True if the
+ * interval changed (the batch out must then be ended: expireBatch).
+ */
+export function changeInterval(i32: Int32Array, i64: BigInt64Array, base: number, now: number, interval: number): boolean {
+  const at = (base >>> 1) + EP_INTERVAL_I64;
+  const previous = loadF64(i64, at);
+  if (interval > previous) storeF64(i64, at, interval);
+  rescaleDebt(i32, i64, base, now, previous, interval);
+  storeF64(i64, at, interval);
+  return previous !== interval;
 }
 
 /** {@link applyRate} for an adaptive endpoint, from a caller that does not hold the registration lock. */

@@ -87,9 +87,10 @@ export function batchLifeMs(level: number, burst: number, interval: number): num
  *
  * `now` is the exact slab time and `now32` the same modulo 2^32. Returns true when the caller
  * should try the hot path again, false when no token is left. `racing`, for tests only, runs
- * between a take and the publication of its batch (where another thread may run).
+ * where another thread may run: 'read' after the interval is read, 'taken' between a take and
+ * the publication of its batch.
  */
-export function refill(i32: Int32Array, i64: BigInt64Array, base: number, now: number, passThrough: boolean, racing?: () => void): boolean {
+export function refill(i32: Int32Array, i64: BigInt64Array, base: number, now: number, passThrough: boolean, racing?: Racing): boolean {
   const now32 = wrap32(now);
   const limitAt = (base >>> 1) + EP_LIMIT_I64;
   const word = Atomics.load(i64, limitAt);
@@ -111,6 +112,9 @@ export function refill(i32: Int32Array, i64: BigInt64Array, base: number, now: n
     Atomics.compareExchange(i32, base + EP_REFILLING_I32, REFILL_TOKEN, 0);
   }
 }
+
+/** @internal A test's hook into refill (see refill). */
+export type Racing = (step: 'read' | 'taken') => void;
 
 /** This thread's mark in `refilling`. */
 const REFILL_TOKEN = threadId + 1;
@@ -143,13 +147,15 @@ function take(
   limit: number,
   grants: number,
   burst: number,
-  racing: (() => void) | undefined,
+  racing: Racing | undefined,
 ): boolean {
   const now32 = wrap32(now);
   const limitAt = (base >>> 1) + EP_LIMIT_I64;
   const tatAt = (base >>> 1) + EP_TAT_I64;
-  const interval = loadF64(i64, (base >>> 1) + EP_INTERVAL_I64);
+  const intervalAt = (base >>> 1) + EP_INTERVAL_I64;
+  const interval = loadF64(i64, intervalAt);
   const x = (now - loadF64(i64, (base >>> 1) + EP_ORIGIN_I64)) / interval;
+  racing?.('read');
   // Tokens of a stale batch that nobody used go back to the bucket: they were charged when
   // handed out. (At most one batch's worth: a batch under this policy is never larger.)
   const stale = Math.min(Math.max(0, (limit - grants) | 0), burst, MAX_BATCH);
@@ -159,6 +165,9 @@ function take(
   for (;;) {
     if (Atomics.load(i64, limitAt) !== word) return true; // published meanwhile: use that batch
     const tat = loadF64(i64, tatAt);
+    // A rate change since the interval was read may have rescaled `tat` to its new interval:
+    // the two would not be in one unit (see applyRate). Look again.
+    if (loadF64(i64, intervalAt) !== interval) return true;
     let [held, from] = gcraLevel(tat - stale, x, burst);
     unused = stale;
     if (Math.min(MAX_BATCH, held) < stale) {
@@ -180,9 +189,9 @@ function take(
     }
     if (casF64(i64, tatAt, tat, from + tokens)) break;
   }
-  racing?.();
+  racing?.('taken');
   // A rate change meanwhile (see expireBatch) makes this batch wrong: leave the take charged.
-  if (loadF64(i64, (base >>> 1) + EP_INTERVAL_I64) !== interval) return true;
+  if (loadF64(i64, intervalAt) !== interval) return true;
   const until = wrap32(Math.floor(now + batchLifeMs(level, burst, interval)));
   if (Atomics.compareExchange(i64, limitAt, word, wordOf((grants + tokens) | 0, until)) === word) {
     if (unused > 0) Atomics.store(i32, base + EP_EMPTY_UNTIL_I32, now32 - 1);

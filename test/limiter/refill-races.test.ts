@@ -93,7 +93,9 @@ function play(s: Scenario): { grants: [number, number][]; full: number } {
         }
       };
       const next = k + 1 < s.racers ? () => race(k + 1) : stall;
-      refill(slab.i32, slab.i64, base, clock.now(), false, next);
+      refill(slab.i32, slab.i64, base, clock.now(), false, (step) => {
+        if (step === 'taken') next();
+      });
     };
     race(0);
     if (s.drainAtOnce) drain();

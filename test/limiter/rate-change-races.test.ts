@@ -1,0 +1,54 @@
+/**
+ * A refill in one thread while another thread changes the endpoint's rate, replayed in one
+ * thread through refill's test hook: the rate change's new interval and rescaled bucket land
+ * after the refill has read the interval and before it reads the bucket. The refill must not mix the old interval
+ * with the bucket rescaled to the new one: that could hand out tokens the bucket does not hold,
+ * or leave it owing hundreds of tokens (minutes without a call).
+ */
+import { describe, expect, it } from 'vitest';
+import { EndpointTable, encodeName } from '../../src/core/EndpointTable.js';
+import { Slab } from '../../src/core/Slab.js';
+import { ManualClock, type Policy, PolicyPresets, ResilienceService } from '../../src/index.js';
+import { storeF64 } from '../../src/core/atomic64.js';
+import { EP_RATE_FACTOR_I64 } from '../../src/core/layout.generated.js';
+import { changeInterval, currentRate, expireBatch, healthFactor } from '../../src/limiter/AdaptiveRate.js';
+import { refill } from '../../src/limiter/TokenBucket.js';
+import { drain } from '../support/service.js';
+
+describe('a refill racing a rate change', () => {
+  // 20 rps nominal, burst 3; health 0 gives 2 rps (a longer interval), health 1 gives 30 rps.
+  for (const health of [0, 1]) {
+    it(`to health ${health}: no token the bucket does not hold, and no debt beyond a full bucket`, () => {
+      const clock = new ManualClock(5_000_000);
+      const policy: Policy = { ...PolicyPresets.standard(), rate: 20, burst: 3, adaptive: true };
+      const svc = new ResilienceService(policy, { capacity: 2, clock, env: false });
+      try {
+        svc.registerEndpoint('ep', policy);
+        const ep = svc.endpoint('ep');
+        const slab = Slab.attach(svc.handle);
+        const base = slab.endpointBase32(new EndpointTable(slab).lookup(encodeName('ep')));
+        clock.advance(60_000); // a minute old: the bucket counts its tokens from its registration
+        expect(drain(ep)).toBe(policy.burst);
+        clock.advance(100); // 2 tokens due at 20 rps
+        // The rate change gets as far as the new interval and the rescaled bucket (changeInterval)
+        // between the refill's reading the interval and its reading the bucket; it ends the batch
+        // out (expireBatch) after the refill.
+        const now = clock.now();
+        refill(slab.i32, slab.i64, base, now, false, (step) => {
+          if (step !== 'read') return;
+          storeF64(slab.i64, (base >>> 1) + EP_RATE_FACTOR_I64, healthFactor(health));
+          changeInterval(slab.i32, slab.i64, base, now, 1000 / currentRate(slab.i32, slab.i64, base));
+        });
+        expireBatch(slab.i32, slab.i64, base, now);
+        // The 2 tokens due were carried over to the new rate: never more.
+        expect(drain(ep)).toBeLessThanOrEqual(2);
+        // A full bucket's time at the new rate later, the bucket is full: it owes nothing more.
+        const ms = (1000 / svc.getLimiterMetrics('ep').currentRate) * (policy.burst + 1);
+        clock.advance(Math.ceil(ms));
+        expect(drain(ep)).toBe(policy.burst);
+      } finally {
+        svc.close();
+      }
+    });
+  }
+});
