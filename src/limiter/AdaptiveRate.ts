@@ -95,7 +95,7 @@ export function expireBatch(i32: Int32Array, i64: BigInt64Array, base: number, n
     const [limit, expiry] = halvesOf(word);
     // The word changes even when the batch has expired already: a refill that worked at the old
     // rate compares it before publishing its batch, and must fail.
-    const until = ((expired - expiry) | 0) > 0 ? expired : (expiry - 1) | 0;
+    const until = ((expiry - expired) | 0) > 0 ? expired : (expiry - 1) | 0;
     if (Atomics.compareExchange(i64, at, word, wordOf(limit, until)) === word) break;
   }
   Atomics.store(i32, base + EP_EMPTY_UNTIL_I32, expired);

@@ -10,7 +10,7 @@ import { EndpointTable, encodeName } from '../../src/core/EndpointTable.js';
 import { Slab } from '../../src/core/Slab.js';
 import { ManualClock, type Policy, PolicyPresets, ResilienceService } from '../../src/index.js';
 import { storeF64 } from '../../src/core/atomic64.js';
-import { EP_RATE_FACTOR_I64 } from '../../src/core/layout.generated.js';
+import { EP_LIMIT_I32, EP_RATE_FACTOR_I64, H_NOW_I32 } from '../../src/core/layout.generated.js';
 import { changeInterval, currentRate, expireBatch, healthFactor } from '../../src/limiter/AdaptiveRate.js';
 import { refill } from '../../src/limiter/TokenBucket.js';
 import { drain } from '../support/service.js';
@@ -51,4 +51,35 @@ describe('a refill racing a rate change', () => {
       }
     });
   }
+});
+
+describe('expireBatch (the end of the batch out at a rate change)', () => {
+  it('ends a batch still in its life at once, and changes the word of one already over (so no refill worked out before can publish)', () => {
+    const clock = new ManualClock(1_000_000);
+    const policy: Policy = { ...PolicyPresets.standard(), rate: 10, burst: 5, adaptive: false };
+    const svc = new ResilienceService(policy, { capacity: 2, clock, env: false });
+    try {
+      svc.registerEndpoint('ep', policy);
+      const ep = svc.endpoint('ep');
+      const slab = Slab.attach(svc.handle);
+      const base = slab.endpointBase32(new EndpointTable(slab).lookup(encodeName('ep')));
+      const word = (): [number, number] => [slab.i32[base + EP_LIMIT_I32] as number, slab.i32[base + EP_LIMIT_I32 + 1] as number];
+      expect(ep.tryAcquire()).toBeGreaterThanOrEqual(0); // a batch of 5 from the full bucket, valid for 100 ms
+      const now32 = slab.i32[H_NOW_I32] as number;
+      const [limit, expiry] = word();
+      expect(expiry - now32).toBeGreaterThan(0);
+      expireBatch(slab.i32, slab.i64, base, clock.now());
+      expect(word()).toEqual([limit, now32 - 1]);
+      expect(ep.tryAcquire(), 'the next call refills: the 4 unused tokens went back to the bucket').toBeGreaterThanOrEqual(0);
+      const before = word();
+      clock.advance(1_000);
+      expireBatch(slab.i32, slab.i64, base, clock.now());
+      const after = word();
+      expect(after).not.toEqual(before);
+      expect(after[0]).toBe(before[0]);
+      expect(((slab.i32[H_NOW_I32] as number) - after[1]) | 0).toBeGreaterThan(0);
+    } finally {
+      svc.close();
+    }
+  });
 });
