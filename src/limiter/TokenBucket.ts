@@ -77,9 +77,9 @@ export function batchLifeMs(level: number, burst: number, interval: number): num
  * twice. A take that is never published only moves `tat` forward (it gives back at most the
  * tokens it takes, see below), and every operation on `tat` is monotonic, so it can only make
  * later batches smaller or shorter-lived: every published batch keeps the bound. To keep such
- * losses rare, a refill marks itself in `refilling`, and another refill waits a few
- * microseconds for that batch instead of taking beside it (a refill that does not finish by
- * then, descheduled or dead, is taken over).
+ * losses rare, a refill marks itself in `refilling`, and another refill waits for that batch
+ * instead of taking beside it (spinning, then sleeping in 1 ms slices; a refill that does not
+ * finish within about 200 ms, descheduled or dead, is taken over).
  *
  * When the bucket is found empty, `emptyUntil` records until when, so calls before then are
  * refused without reading the clock; every path that gives tokens back clears it (and
@@ -109,7 +109,7 @@ export function refill(i32: Int32Array, i64: BigInt64Array, base: number, now: n
   try {
     return take(i32, i64, base, now, word, limit, grants, burst, racing);
   } finally {
-    Atomics.compareExchange(i32, base + EP_REFILLING_I32, REFILL_TOKEN, 0);
+    unmarkRefilling(i32, base);
   }
 }
 
@@ -118,23 +118,34 @@ export type Racing = (step: 'read' | 'taken') => void;
 
 /** This thread's mark in `refilling`. */
 const REFILL_TOKEN = threadId + 1;
-/** Checks of the batch a refill makes while another refill is in progress (a few microseconds). */
-const REFILL_SPINS = 2_000;
+/** Checks of the batch a refill makes, spinning, while another refill is in progress (a few microseconds). */
+const REFILL_SPINS = 1_000;
+/** Then 1 ms sleeps, at most this many: a refill descheduled for longer (or dead) is taken over. */
+const REFILL_WAITS = 200;
 
 /**
  * Marks a refill of the batch (limit, expiry) in progress. If another is in progress, waits for
- * its batch a moment: false when it came out (look again); after REFILL_SPINS checks, or once
- * the other refill is over without one, takes over the mark.
+ * its batch: false when it came out (look again). Spins first (a refill takes about a
+ * microsecond), then sleeps on the mark in 1 ms slices (the other thread may be descheduled: a
+ * take beside its take would be lost); after REFILL_WAITS of those, or once the other refill is
+ * over without a batch, takes over the mark.
  */
 function markRefilling(i32: Int32Array, base: number, limit: number, expiry: number): boolean {
   const at = base + EP_REFILLING_I32;
-  if (Atomics.compareExchange(i32, at, 0, REFILL_TOKEN) === 0) return true;
-  for (let spin = 0; spin < REFILL_SPINS; spin++) {
+  for (let n = 0; n < REFILL_SPINS + REFILL_WAITS; n++) {
+    const holder = Atomics.compareExchange(i32, at, 0, REFILL_TOKEN);
+    if (holder === 0) return true;
     if (Atomics.load(i32, base + EP_LIMIT_I32) !== limit || Atomics.load(i32, base + EP_LIMIT_I32 + 1) !== expiry) return false;
-    if (Atomics.load(i32, at) === 0 && Atomics.compareExchange(i32, at, 0, REFILL_TOKEN) === 0) return true;
+    if (n >= REFILL_SPINS && holder !== REFILL_TOKEN) Atomics.wait(i32, at, holder, 1);
   }
   Atomics.store(i32, at, REFILL_TOKEN);
   return true;
+}
+
+/** Ends this thread's refill mark (if it was not taken over) and wakes refills waiting on it. */
+function unmarkRefilling(i32: Int32Array, base: number): void {
+  const at = base + EP_REFILLING_I32;
+  if (Atomics.compareExchange(i32, at, REFILL_TOKEN, 0) === REFILL_TOKEN) Atomics.notify(i32, at);
 }
 
 /** The take and the publication of a refill (see refill). */
