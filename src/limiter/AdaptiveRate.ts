@@ -42,8 +42,8 @@ export function currentRate(i32: Int32Array, i64: BigInt64Array, base: number): 
  * would each rescale the bucket from the interval they read. A refill in another thread may read
  * the interval and the bucket on either side of the change; the order of the two writes makes
  * every such mixed view see fewer tokens, never more: a longer interval (a lower rate) is stored
- * before the bucket is rescaled to it, a shorter one after. (A refill that read the old interval
- * and finds it changed once it has taken does not publish; see refill.)
+ * before the bucket is rescaled to it, a shorter one after. (A refill that finds the interval
+ * changed after it read it does not take, or does not publish; see refill.)
  */
 export function applyRate(i32: Int32Array, i64: BigInt64Array, base: number, now: number): number {
   for (;;) {
