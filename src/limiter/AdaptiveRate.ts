@@ -1,6 +1,5 @@
 import { halvesOf, loadF64, storeF64, wordOf } from '../core/atomic64.js';
-import { rescaleDebt } from './TokenBucket.js';
-import { withRegistrationLock } from '../core/RegistrationLock.js';
+import { rescaleDebt, withBucketMark } from './TokenBucket.js';
 import { wrap32 } from '../core/wide.js';
 import { EP_BREAKER_I32, EP_EMPTY_UNTIL_I32, EP_LIMIT_I64, EP_FLAGS_I32, EP_INTERVAL_I64, EP_NOMINAL_RATE_I64, EP_RATE_FACTOR_I64 } from '../core/layout.generated.js';
 
@@ -38,20 +37,24 @@ export function currentRate(i32: Int32Array, i64: BigInt64Array, base: number): 
  * until the state it used is still the state after the write (a transition in another thread
  * meanwhile recomputes too, so the last writer always saw the last state).
  *
- * The caller holds the registration lock (see {@link applyRateLocked}): two rate changes at once
- * would each rescale the bucket from the interval they read. A refill in another thread may read
- * the interval and the bucket on either side of the change; the order of the two writes makes
- * every such mixed view see fewer tokens, never more: a longer interval (a lower rate) is stored
- * before the bucket is rescaled to it, a shorter one after. (A refill that finds the interval
- * changed after it read it does not take, or does not publish; see refill.)
+ * It runs holding the endpoint's refill mark (withBucketMark): two rate changes at once would
+ * each rescale the bucket from the interval they read, and a refill meanwhile could read the
+ * interval and the bucket on either side of the change. Should the mark be taken over from a
+ * stalled change, the order of the two writes still makes a refill's mixed view see fewer
+ * tokens, never more: a longer interval (a lower rate) is stored before the bucket is rescaled
+ * to it, a shorter one after; and a refill that finds the interval changed after it read it
+ * does not take, or does not publish (see refill).
  */
-export function applyRate(i32: Int32Array, i64: BigInt64Array, base: number, now: number): number {
-  for (;;) {
-    const state = (i32[base + EP_BREAKER_I32] as number) & 3;
-    const rate = currentRate(i32, i64, base);
-    if (changeInterval(i32, i64, base, now, rate === Number.POSITIVE_INFINITY ? 0 : 1000 / rate)) expireBatch(i32, i64, base, now);
-    if (((i32[base + EP_BREAKER_I32] as number) & 3) === state) return rate;
-  }
+export function applyRate(i32: Int32Array, i64: BigInt64Array, base: number, now: () => number): number {
+  return withBucketMark(i32, base, () => {
+    for (;;) {
+      const state = (i32[base + EP_BREAKER_I32] as number) & 3;
+      const rate = currentRate(i32, i64, base);
+      const at = now();
+      if (changeInterval(i32, i64, base, at, rate === Number.POSITIVE_INFINITY ? 0 : 1000 / rate)) expireBatch(i32, i64, base, at);
+      if (((i32[base + EP_BREAKER_I32] as number) & 3) === state) return rate;
+    }
+  });
 }
 
 /**
@@ -64,22 +67,15 @@ export function changeInterval(i32: Int32Array, i64: BigInt64Array, base: number
   const previous = loadF64(i64, at);
   if (interval > previous) storeF64(i64, at, interval);
   rescaleDebt(i32, i64, base, now, previous, interval);
-  storeF64(i64, at, interval);
+  if (interval <= previous) storeF64(i64, at, interval);
   return previous !== interval;
-}
-
-/** {@link applyRate} for an adaptive endpoint, from a caller that does not hold the registration lock. */
-export function applyRateLocked(i32: Int32Array, i64: BigInt64Array, base: number, now: () => number): number {
-  return withRegistrationLock(i32, () => applyRate(i32, i64, base, now()));
 }
 
 /** Sets the health factor of an adaptive endpoint and applies it; returns the rate now in force. */
 export function adjustHealth(i32: Int32Array, i64: BigInt64Array, base: number, health: number, now: () => number): number {
   if ((Atomics.load(i32, base + EP_FLAGS_I32) & FLAG_ADAPTIVE) === 0) return loadF64(i64, (base >>> 1) + EP_NOMINAL_RATE_I64);
-  return withRegistrationLock(i32, () => {
-    storeF64(i64, (base >>> 1) + EP_RATE_FACTOR_I64, healthFactor(health));
-    return applyRate(i32, i64, base, now());
-  });
+  storeF64(i64, (base >>> 1) + EP_RATE_FACTOR_I64, healthFactor(health));
+  return applyRate(i32, i64, base, now);
 }
 
 /**

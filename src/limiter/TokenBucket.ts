@@ -82,8 +82,9 @@ export function batchLifeMs(level: number, burst: number, interval: number): num
  * finish within about 200 ms, descheduled or dead, is taken over).
  *
  * When the bucket is found empty, `emptyUntil` records until when, so calls before then are
- * refused without reading the clock; every path that gives tokens back clears it (and
- * re-checks after setting it), so it never refuses a token the bucket holds.
+ * refused without reading the clock; a take that gives stale tokens back, a rate change and a
+ * policy change clear it, and a refill that set it re-checks the bucket, the interval and the
+ * batch afterwards, so it never refuses a token the bucket holds.
  *
  * `now` is the exact slab time and `now32` the same modulo 2^32. Returns true when the caller
  * should try the hot path again, false when no token is left. `racing`, for tests only, runs
@@ -124,19 +125,20 @@ const REFILL_SPINS = 1_000;
 const REFILL_WAITS = 200;
 
 /**
- * Marks a refill of the batch (limit, expiry) in progress. If another is in progress, waits for
- * its batch: false when it came out (look again). Spins first (a refill takes about a
- * microsecond), then sleeps on the mark in 1 ms slices (the other thread may be descheduled: a
- * take beside its take would be lost); after REFILL_WAITS of those, or once the other refill is
- * over without a batch, takes over the mark.
+ * Marks a refill of the batch (limit, expiry) in progress (or, without them, a rate change). If
+ * another is in progress, waits for it: false when a new batch came out (look again). Spins
+ * first (a refill takes about a microsecond), then sleeps on the mark in 1 ms slices (the other
+ * thread may be descheduled: a take beside its take would be lost); after REFILL_WAITS of
+ * those, takes the mark over.
  */
-function markRefilling(i32: Int32Array, base: number, limit: number, expiry: number): boolean {
+function markRefilling(i32: Int32Array, base: number, limit?: number, expiry?: number): boolean {
   const at = base + EP_REFILLING_I32;
   for (let n = 0; n < REFILL_SPINS + REFILL_WAITS; n++) {
-    const holder = Atomics.compareExchange(i32, at, 0, REFILL_TOKEN);
-    if (holder === 0) return true;
-    if (Atomics.load(i32, base + EP_LIMIT_I32) !== limit || Atomics.load(i32, base + EP_LIMIT_I32 + 1) !== expiry) return false;
-    if (n >= REFILL_SPINS && holder !== REFILL_TOKEN) Atomics.wait(i32, at, holder, 1);
+    // Read before trying, so that waiting threads do not write the cache line the holder works on.
+    const holder = Atomics.load(i32, at);
+    if (holder === 0 && Atomics.compareExchange(i32, at, 0, REFILL_TOKEN) === 0) return true;
+    if (limit !== undefined && (Atomics.load(i32, base + EP_LIMIT_I32) !== limit || Atomics.load(i32, base + EP_LIMIT_I32 + 1) !== expiry)) return false;
+    if (n >= REFILL_SPINS && holder !== 0 && holder !== REFILL_TOKEN) Atomics.wait(i32, at, holder, 1);
   }
   Atomics.store(i32, at, REFILL_TOKEN);
   return true;
@@ -146,6 +148,20 @@ function markRefilling(i32: Int32Array, base: number, limit: number, expiry: num
 function unmarkRefilling(i32: Int32Array, base: number): void {
   const at = base + EP_REFILLING_I32;
   if (Atomics.compareExchange(i32, at, REFILL_TOKEN, 0) === REFILL_TOKEN) Atomics.notify(i32, at);
+}
+
+/**
+ * Runs `body` (a change of the bucket's rate) holding the endpoint's refill mark: no refill of
+ * the endpoint and no other rate change runs meanwhile (but after a takeover, see
+ * markRefilling). Waits for one in progress as a refill does, without giving up.
+ */
+export function withBucketMark<T>(i32: Int32Array, base: number, body: () => T): T {
+  markRefilling(i32, base);
+  try {
+    return body();
+  } finally {
+    unmarkRefilling(i32, base);
+  }
 }
 
 /** The take and the publication of a refill (see refill). */
@@ -194,8 +210,10 @@ function take(
       // (The same slack as gcraLevel, so this never refuses a call the bucket would admit.)
       const due = loadF64(i64, (base >>> 1) + EP_ORIGIN_I64) + (tat + 1 - burst - SLACK) * interval;
       Atomics.store(i32, base + EP_EMPTY_UNTIL_I32, wrap32(Math.ceil(due) - 1));
-      // Tokens given back meanwhile (see below) make the bucket non-empty again: forget the hint.
-      if (loadF64(i64, tatAt) !== tat) Atomics.store(i32, base + EP_EMPTY_UNTIL_I32, now32 - 1);
+      // Tokens given back, a new batch or a new rate meanwhile make the hint wrong: forget it.
+      if (loadF64(i64, tatAt) !== tat || loadF64(i64, intervalAt) !== interval || Atomics.load(i64, limitAt) !== word) {
+        Atomics.store(i32, base + EP_EMPTY_UNTIL_I32, now32 - 1);
+      }
       return false;
     }
     if (casF64(i64, tatAt, tat, from + tokens)) break;

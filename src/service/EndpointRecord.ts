@@ -81,7 +81,7 @@ function writePolicy(slab: Slab, index: number, policy: Policy, version: number,
   const flags = (policy.adaptive ? FLAG_ADAPTIVE : 0) | (policy.rate === Number.POSITIVE_INFINITY ? FLAG_UNLIMITED : 0);
   Atomics.store(i32, base + EP_FLAGS_I32, flags);
   storeF64(slab.i64, (base >>> 1) + EP_NOMINAL_RATE_I64, policy.rate);
-  applyRate(i32, slab.i64, base, nowAbs);
+  applyRate(i32, slab.i64, base, () => nowAbs);
   encodePolicy(policy, i32, base + EP_POLICY_I32, version);
 }
 

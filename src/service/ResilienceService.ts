@@ -21,7 +21,7 @@ import { loadF64 } from '../core/atomic64.js';
 import { CircuitOpenError } from '../errors/CircuitOpenError.js';
 import { RateLimitError } from '../errors/RateLimitError.js';
 import { ResilienceTimeoutError } from '../errors/ResilienceTimeoutError.js';
-import { adjustHealth, applyRateLocked, checkHealth, currentRate, FLAG_ADAPTIVE } from '../limiter/AdaptiveRate.js';
+import { adjustHealth, applyRate, checkHealth, currentRate, FLAG_ADAPTIVE } from '../limiter/AdaptiveRate.js';
 import { checkPriority, Priority, WAIT_HEARTBEAT_MS } from '../limiter/PriorityGate.js';
 import { classifierById, classifierName } from '../policy/classifiers.js';
 import { type Duration, parseDuration } from '../policy/duration.js';
@@ -205,7 +205,7 @@ export class ResilienceService {
       transitioned: (index, from, to, now) => {
         const base = slab.endpointBase32(index);
         // The rate of an adaptive endpoint follows its state; others' does not change.
-        if ((Atomics.load(slab.i32, base + EP_FLAGS_I32) & FLAG_ADAPTIVE) !== 0) applyRateLocked(slab.i32, slab.i64, base, () => this.#clock.now());
+        if ((Atomics.load(slab.i32, base + EP_FLAGS_I32) & FLAG_ADAPTIVE) !== 0) applyRate(slab.i32, slab.i64, base, () => this.#clock.now());
         publishEvent(slab.i32, index, Atomics.load(slab.i32, base + EP_LIFE_I32) >>> 1, from & 3, to & 3, now);
       },
     };
