@@ -6,27 +6,19 @@
  * or leave it owing hundreds of tokens (minutes without a call).
  */
 import { describe, expect, it } from 'vitest';
-import { EndpointTable, encodeName } from '../../src/core/EndpointTable.js';
-import { Slab } from '../../src/core/Slab.js';
-import { ManualClock, type Policy, PolicyPresets, ResilienceService } from '../../src/index.js';
+import { type Policy, PolicyPresets } from '../../src/index.js';
 import { storeF64 } from '../../src/core/atomic64.js';
 import { EP_LIMIT_I32, EP_RATE_FACTOR_I64, H_NOW_I32 } from '../../src/core/layout.generated.js';
 import { changeInterval, currentRate, expireBatch, healthFactor } from '../../src/limiter/AdaptiveRate.js';
 import { refill } from '../../src/limiter/TokenBucket.js';
-import { drain } from '../support/service.js';
+import { drain, withLoneEndpoint } from '../support/service.js';
 
 describe('a refill racing a rate change', () => {
   // 20 rps nominal, burst 3; health 0 gives 2 rps (a longer interval), health 1 gives 30 rps.
   for (const health of [0, 1]) {
     it(`to health ${health}: no token the bucket does not hold, and no debt beyond a full bucket`, () => {
-      const clock = new ManualClock(5_000_000);
       const policy: Policy = { ...PolicyPresets.standard(), rate: 20, burst: 3, adaptive: true };
-      const svc = new ResilienceService(policy, { capacity: 2, clock, env: false });
-      try {
-        svc.registerEndpoint('ep', policy);
-        const ep = svc.endpoint('ep');
-        const slab = Slab.attach(svc.handle);
-        const base = slab.endpointBase32(new EndpointTable(slab).lookup(encodeName('ep')));
+      return withLoneEndpoint(policy, 5_000_000, ({ clock, svc, ep, slab, base }) => {
         clock.advance(60_000); // a minute old: the bucket counts its tokens from its registration
         expect(drain(ep)).toBe(policy.burst);
         clock.advance(100); // 2 tokens due at 20 rps
@@ -46,23 +38,15 @@ describe('a refill racing a rate change', () => {
         const ms = (1000 / svc.getLimiterMetrics('ep').currentRate) * (policy.burst + 1);
         clock.advance(Math.ceil(ms));
         expect(drain(ep)).toBe(policy.burst);
-      } finally {
-        svc.close();
-      }
+      });
     });
   }
 });
 
 describe('expireBatch (the end of the batch out at a rate change)', () => {
   it('ends a batch still in its life at once, and changes the word of one already over (so no refill worked out before can publish)', () => {
-    const clock = new ManualClock(1_000_000);
     const policy: Policy = { ...PolicyPresets.standard(), rate: 10, burst: 5, adaptive: false };
-    const svc = new ResilienceService(policy, { capacity: 2, clock, env: false });
-    try {
-      svc.registerEndpoint('ep', policy);
-      const ep = svc.endpoint('ep');
-      const slab = Slab.attach(svc.handle);
-      const base = slab.endpointBase32(new EndpointTable(slab).lookup(encodeName('ep')));
+    return withLoneEndpoint(policy, 1_000_000, ({ clock, ep, slab, base }) => {
       const word = (): [number, number] => [slab.i32[base + EP_LIMIT_I32] as number, slab.i32[base + EP_LIMIT_I32 + 1] as number];
       expect(ep.tryAcquire()).toBeGreaterThanOrEqual(0); // a batch of 5 from the full bucket, valid for 100 ms
       const now32 = slab.i32[H_NOW_I32] as number;
@@ -78,8 +62,6 @@ describe('expireBatch (the end of the batch out at a rate change)', () => {
       expect(after).not.toEqual(before);
       expect(after[0]).toBe(before[0]);
       expect(((slab.i32[H_NOW_I32] as number) - after[1]) | 0).toBeGreaterThan(0);
-    } finally {
-      svc.close();
-    }
+    });
   });
 });

@@ -8,11 +8,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EndpointTable, encodeName } from '../../src/core/EndpointTable.js';
 import { EP_GRANTS_I32, EP_LIMIT_I32, EP_REFILLING_I32, H_NOW_I32 } from '../../src/core/layout.generated.js';
-import { Slab } from '../../src/core/Slab.js';
-import { ManualClock, type Policy, PolicyPresets, ResilienceService } from '../../src/index.js';
+import { type Policy, PolicyPresets } from '../../src/index.js';
 import { refill } from '../../src/limiter/TokenBucket.js';
+import { withLoneEndpoint } from '../support/service.js';
 
 interface Scenario {
   /** Tokens per second (a whole number of ms per token keeps the bound's arithmetic exact). */
@@ -50,14 +49,8 @@ function worstExcess(unsorted: readonly [number, number][], msPerToken: number, 
 }
 
 function play(s: Scenario): { grants: [number, number][]; full: number } {
-  const clock = new ManualClock(5_000_000);
   const policy: Policy = { ...PolicyPresets.standard(), rate: 1000 / s.msPerToken, burst: s.burst, adaptive: false };
-  const svc = new ResilienceService(policy, { capacity: 2, clock, env: false });
-  try {
-    svc.registerEndpoint('ep', policy);
-    const ep = svc.endpoint('ep');
-    const slab = Slab.attach(svc.handle);
-    const base = slab.endpointBase32(new EndpointTable(slab).lookup(encodeName('ep')));
+  return withLoneEndpoint(policy, 5_000_000, ({ clock, ep, slab, base }) => {
     const grants: [number, number][] = [];
     const drain = (): number => {
       let n = 0;
@@ -104,9 +97,7 @@ function play(s: Scenario): { grants: [number, number][]; full: number } {
     // Long afterwards the bucket is full again, whatever the race charged to it.
     clock.advance(s.msPerToken * (s.burst + 2) * 4);
     return { grants, full: drain() };
-  } finally {
-    svc.close();
-  }
+  });
 }
 
 describe('refills racing on one stale batch (deterministic interleavings)', () => {
@@ -154,21 +145,13 @@ describe('refills racing on one stale batch (deterministic interleavings)', () =
 
 describe('the refill mark of a thread that died while refilling', () => {
   it('is taken over by the next refill (after about 200 ms of waiting for it), which then refills', () => {
-    const clock = new ManualClock(5_000_000);
     const policy: Policy = { ...PolicyPresets.standard(), rate: 1000, burst: 5, adaptive: false };
-    const svc = new ResilienceService(policy, { capacity: 2, clock, env: false });
-    try {
-      svc.registerEndpoint('ep', policy);
-      const ep = svc.endpoint('ep');
-      const slab = Slab.attach(svc.handle);
-      const base = slab.endpointBase32(new EndpointTable(slab).lookup(encodeName('ep')));
+    return withLoneEndpoint(policy, 5_000_000, ({ clock, ep, slab, base }) => {
       while (ep.tryAcquire() >= 0);
       clock.advance(3);
       Atomics.store(slab.i32, base + EP_REFILLING_I32, 0x7fff_fff0); // the mark of a thread that is gone
       expect(ep.tryAcquire()).toBeGreaterThanOrEqual(0);
       expect(Atomics.load(slab.i32, base + EP_REFILLING_I32), 'no mark left behind').toBe(0);
-    } finally {
-      svc.close();
-    }
+    });
   });
 });

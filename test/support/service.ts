@@ -3,6 +3,8 @@
  * model's terms, with their Policy), a service on a ManualClock, a drain loop, and the view of a
  * service that the attach tests compare across threads.
  */
+import { EndpointTable, encodeName } from '../../src/core/EndpointTable.js';
+import { Slab } from '../../src/core/Slab.js';
 import { type EndpointHandle, ManualClock, type Policy, ResilienceService } from '../../src/index.js';
 import type { AttachView } from '../fixtures/service-protocol.js';
 import { toPolicy } from '../model/adapter.js';
@@ -55,6 +57,29 @@ export function manualClockService(policy: Policy, start: number): { clock: Manu
   const clock = new ManualClock(start);
   const svc = new ResilienceService(policy, { clock, capacity: 4 });
   return { clock, svc };
+}
+
+/** One endpoint 'ep' alone in a service on a ManualClock, with the slab and its record's base (for tests that reach into the record). */
+export interface LoneEndpoint {
+  readonly clock: ManualClock;
+  readonly svc: ResilienceService;
+  readonly ep: EndpointHandle;
+  readonly slab: Slab;
+  readonly base: number;
+}
+
+/** Runs `body` with endpoint 'ep' registered with `policy` in a fresh service on a ManualClock started at `start`; closes the service after. */
+export function withLoneEndpoint<T>(policy: Policy, start: number, body: (e: LoneEndpoint) => T): T {
+  const clock = new ManualClock(start);
+  const svc = new ResilienceService(policy, { capacity: 2, clock, env: false });
+  try {
+    svc.registerEndpoint('ep', policy);
+    const slab = Slab.attach(svc.handle);
+    const base = slab.endpointBase32(new EndpointTable(slab).lookup(encodeName('ep')));
+    return body({ clock, svc, ep: svc.endpoint('ep'), slab, base });
+  } finally {
+    svc.close();
+  }
 }
 
 /** Takes every call the endpoint admits now (without recording them) and returns how many there were. */
