@@ -1,5 +1,3 @@
-import { Parser } from 'yaml';
-
 /** Deepest nesting of mappings and lists a configuration file may have. */
 export const MAX_NESTING = 64;
 
@@ -10,16 +8,11 @@ interface CstNode {
 }
 
 /**
- * The offset of the first node nested deeper than `limit` in `text`, or undefined. The yaml
- * package's parser builds its syntax tree without recursion, but composing a document from it
- * recurses once per level — so a file of `[[[[…` (a megabyte holds half a million levels) must be
- * refused before it is composed. The tree is walked with an explicit stack.
+ * The offset of the first node nested deeper than `limit` in the tokens of yaml's `Parser`, or
+ * undefined. The parser builds its syntax tree without recursion, but composing a document from
+ * it recurses once per level — so a file of `[[[[…` (a megabyte holds half a million levels) must
+ * be refused before it is composed. The tree is walked with an explicit stack.
  */
-export function tooDeep(text: string, limit: number = MAX_NESTING): number | undefined {
-  return tooDeepTokens(new Parser().parse(text), limit);
-}
-
-/** {@link tooDeep} for the tokens of a parse already made (so that a file is parsed once). */
 export function tooDeepTokens(tokens: Iterable<unknown>, limit: number = MAX_NESTING): number | undefined {
   for (const token of tokens) {
     const stack: [CstNode, number][] = [[token as CstNode, 0]];
