@@ -121,7 +121,7 @@ export type Racing = (step: 'read' | 'taken') => void;
 const REFILL_TOKEN = threadId + 1;
 /** Checks of the batch a refill makes, spinning, while another refill is in progress (a few microseconds). */
 const REFILL_SPINS = 1_000;
-/** Then 1 ms sleeps, at most this many: a refill descheduled for longer (or dead) is taken over. */
+/** Then 1 ms sleeps on one holder's mark, at most this many: a refill descheduled for longer (or dead) is taken over. */
 const REFILL_WAITS = 200;
 
 /**
@@ -129,16 +129,26 @@ const REFILL_WAITS = 200;
  * another is in progress, waits for it: false when a new batch came out (look again). Spins
  * first (a refill takes about a microsecond), then sleeps on the mark in 1 ms slices (the other
  * thread may be descheduled: a take beside its take would be lost); after REFILL_WAITS of
- * those, takes the mark over.
+ * those with the same holder, takes the mark over.
  */
 function markRefilling(i32: Int32Array, base: number, limit?: number, expiry?: number): boolean {
   const at = base + EP_REFILLING_I32;
-  for (let n = 0; n < REFILL_SPINS + REFILL_WAITS; n++) {
+  let seen = 0;
+  let waits = 0;
+  for (let n = 0; ; n++) {
     // Read before trying, so that waiting threads do not write the cache line the holder works on.
     const holder = Atomics.load(i32, at);
     if (holder === 0 && Atomics.compareExchange(i32, at, 0, REFILL_TOKEN) === 0) return true;
     if (limit !== undefined && (Atomics.load(i32, base + EP_LIMIT_I32) !== limit || Atomics.load(i32, base + EP_LIMIT_I32 + 1) !== expiry)) return false;
-    if (n >= REFILL_SPINS && holder !== 0 && holder !== REFILL_TOKEN) Atomics.wait(i32, at, holder, 1);
+    if (n < REFILL_SPINS || holder === 0) continue;
+    // Only a mark that stays with one holder counts towards a takeover (one passed on between
+    // other refills does not); this thread's own mark is a nested call (tests only).
+    if (holder !== seen) {
+      seen = holder;
+      waits = 0;
+    }
+    if (holder === REFILL_TOKEN || ++waits > REFILL_WAITS) break;
+    Atomics.wait(i32, at, holder, 1);
   }
   Atomics.store(i32, at, REFILL_TOKEN);
   return true;
