@@ -45,9 +45,26 @@ export function gcraLevel(tat: number, x: number, capacity: number): [tokens: nu
  * until the bucket could have grown back past burst + 1 with the batch still unused, that is
  * (burst + 1 - level) intervals. A batch from a full bucket lives one interval; one from an
  * empty bucket (the saturated case) lives as long as the bucket takes to fill. Pure.
+ *
+ * An upper bound only: `level` is whole tokens, and a full bucket also holds the part of an
+ * interval since its last token (gcraLevel keeps `x`'s fraction), so counted from `now` this
+ * overshoots by frac(x) intervals. refill ends the batch at the token grid instead (see
+ * batchExpiryMs).
  */
 export function batchLifeMs(level: number, burst: number, interval: number): number {
   return Math.min(MAX_BATCH_LIFE_MS, (burst + 1 - level) * interval);
+}
+
+/**
+ * Latest slab ms at which a batch taken from `from` (the `tat` the take started from, see
+ * gcraLevel) may be used: while x <= from + 1, the batch's unused tokens plus what the bucket
+ * has regrown behind them (x - from - tokens + burst, fraction included) stay within burst + 1.
+ * On the token grid, not relative to `now`: a take at x = k + 1/2 from a full bucket starts
+ * from k, and one whose `now` is late (the thread was descheduled) from an earlier grid point;
+ * either way the batch ends when the next token after `from` arrives. Pure.
+ */
+export function batchExpiryMs(from: number, origin: number, interval: number): number {
+  return Math.floor(origin + (from + 1) * interval);
 }
 
 /**
@@ -198,6 +215,7 @@ function take(
   const stale = Math.min(Math.max(0, (limit - grants) | 0), burst, MAX_BATCH);
   let tokens: number;
   let level: number;
+  let start: number;
   let unused = stale;
   for (;;) {
     if (Atomics.load(i64, limitAt) !== word) return true; // published meanwhile: use that batch
@@ -214,6 +232,7 @@ function take(
       unused = 0;
     }
     level = held;
+    start = from;
     tokens = Math.min(MAX_BATCH, level);
     if (tokens === 0 && unused === 0) {
       // Empty until the next token is due: callers before then are refused without coming here.
@@ -231,7 +250,10 @@ function take(
   racing?.('taken');
   // A rate change meanwhile (see expireBatch) makes this batch wrong: leave the take charged.
   if (loadF64(i64, intervalAt) !== interval) return true;
-  const until = wrap32(Math.floor(now + batchLifeMs(level, burst, interval)));
+  // Ends when the token after `start` arrives (batchExpiryMs), and never later than the life
+  // counted from now (which also caps it at MAX_BATCH_LIFE_MS).
+  const origin = loadF64(i64, (base >>> 1) + EP_ORIGIN_I64);
+  const until = wrap32(Math.min(Math.floor(now + batchLifeMs(level, burst, interval)), batchExpiryMs(start, origin, interval)));
   if (Atomics.compareExchange(i64, limitAt, word, wordOf((grants + tokens) | 0, until)) === word) {
     if (unused > 0) Atomics.store(i32, base + EP_EMPTY_UNTIL_I32, now32 - 1);
     return tokens > 0;

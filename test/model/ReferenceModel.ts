@@ -326,7 +326,9 @@ export class ModelEndpoint {
     this.tat = from.add(Rational.of(tokens));
     const life = intervalOf(rate).mul(Rational.of(burst + 1 - level));
     const capped = life.compare(Rational.of(MAX_BATCH_LIFE_MS)) < 0 ? life : Rational.of(MAX_BATCH_LIFE_MS);
-    this.expiry = Number(Rational.of(now).add(capped).floor());
+    // And no later than the arrival of the token after the one the take started from.
+    const grid = Number(Rational.of(this.origin).add(from.add(Rational.of(1)).mul(intervalOf(rate))).floor());
+    this.expiry = Math.min(Number(Rational.of(now).add(capped).floor()), grid);
     this.limit = this.totals.admitted + tokens;
     return tokens > 0;
   }
